@@ -1,0 +1,107 @@
+"""The ``qa2anki`` command line: parse options, call the library, turn errors into exit codes.
+
+Heavy modules (genanki, Pygments, markdown-it) are imported inside the commands so that
+``--help`` and ``--version`` start quickly.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from qa2anki import __version__
+from qa2anki.errors import Qa2AnkiError, ValidationError
+
+app = typer.Typer(
+    name="qa2anki",
+    help="Turn a folder of questions and answers (YAML + Markdown) into an Anki deck.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+SourceArgument = Annotated[
+    Path,
+    typer.Argument(
+        help="The source folder: deck.yaml and one YAML file per topic.", show_default=True
+    ),
+]
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"qa2anki {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="Show the version and exit.", callback=_show_version, is_eager=True
+        ),
+    ] = False,
+) -> None:
+    """Turn a folder of questions and answers (YAML + Markdown) into an Anki deck."""
+
+
+@app.command()
+def build(
+    source: SourceArgument = Path("questions"),
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="Where to write the deck.  [default: build/<key>.apkg]"
+        ),
+    ] = None,
+) -> None:
+    """Validate the sources and write the .apkg deck (atomically; nothing is written on error)."""
+    from qa2anki.build import build_deck
+
+    try:
+        result = build_deck(source, output)
+    except Qa2AnkiError as exc:
+        _fail(exc, "nothing was written")
+    deck = result.deck
+    typer.echo(
+        f"Wrote {_count(deck.question_count, 'note')} in {_count(len(deck.topics), 'topic')} "
+        f"to {result.output}"
+    )
+
+
+@app.command()
+def check(source: SourceArgument = Path("questions")) -> None:
+    """Validate the sources without writing anything; report every problem at once."""
+    from qa2anki.build import check_sources
+
+    try:
+        deck = check_sources(source)
+    except Qa2AnkiError as exc:
+        _fail(exc)
+    typer.echo(
+        f"OK: {_count(deck.question_count, 'question')} in {_count(len(deck.topics), 'topic')} "
+        f"in {source}"
+    )
+
+
+def _fail(exc: Qa2AnkiError, consequence: str = "") -> NoReturn:
+    """Print a user error as `path:line: message` lines and exit with status 1."""
+    problems = exc.problems if isinstance(exc, ValidationError) else [exc]
+    for problem in problems:
+        typer.secho(f"{problem}", fg=typer.colors.RED, err=True)
+    if isinstance(exc, ValidationError):
+        summary = f"{_count(len(problems), 'problem')} found"
+        typer.echo(f"{summary}; {consequence}." if consequence else f"{summary}.", err=True)
+    raise typer.Exit(1)
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def main() -> None:
+    """Run the command line."""
+    app(prog_name="qa2anki")

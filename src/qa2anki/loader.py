@@ -1,0 +1,402 @@
+"""Read a source folder into a validated :class:`~qa2anki.model.Deck`.
+
+The YAML is composed into nodes rather than loaded into Python objects, so that every
+value keeps its line number and every scalar is read as the text the user typed (``a: yes``
+is the answer "yes", not ``True``).  All problems in all files are collected and raised
+together as one :class:`~qa2anki.errors.ValidationError`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from qa2anki.errors import SourceError, ValidationError
+from qa2anki.model import Deck, Question, Topic
+
+DECK_FILE = "deck.yaml"
+TOPIC_SUFFIXES = (".yaml", ".yml")
+
+SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+SLUG_MAX = 64
+TAG_RE = re.compile(r"[^\s\"]+")
+# An optional "01-" or "01_" in front of a topic file's name orders the topics.
+ORDER_PREFIX_RE = re.compile(r"^[0-9]+[-_]")
+
+DECK_KEYS = ("key", "name", "description")
+TOPIC_KEYS = ("topic", "tags", "questions")
+QUESTION_KEYS = ("id", "q", "a", "tags")
+# Words people reach for first; difflib alone would not connect them to the short keys.
+SYNONYMS = {
+    "question": "q",
+    "answer": "a",
+    "tag": "tags",
+    "title": "name",
+    "slug": "id",
+    "name": "topic",
+    "deck": "name",
+}
+
+_NULL_TAG = "tag:yaml.org,2002:null"
+
+
+class _AliasError(yaml.MarkedYAMLError):
+    """An alias (``*name``) was found; aliases are refused so no file can expand without bound."""
+
+
+class _SafeComposer(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing aliases while composing."""
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()  # type: ignore[no-untyped-call]
+            raise _AliasError(
+                problem="YAML aliases (*name) are not supported", problem_mark=event.start_mark
+            )
+        return super().compose_node(parent, index)
+
+
+def _line(node: yaml.Node) -> int:
+    return node.start_mark.line + 1
+
+
+@dataclass
+class _Problems:
+    """Collects source errors across every file of a folder."""
+
+    items: list[SourceError] = field(default_factory=list)
+
+    def add(self, path: Path, line: int | None, message: str) -> None:
+        self.items.append(SourceError(message, path, line))
+
+
+def load_deck(source: Path) -> Deck:
+    """Read and validate the deck in ``source``, reporting every problem at once.
+
+    Raises:
+        ValidationError: the sources have problems; ``problems`` holds each of them.
+    """
+    problems = _Problems()
+    if not source.is_dir():
+        problems.add(source, None, "no such folder" if not source.exists() else "not a folder")
+        raise ValidationError(problems.items)
+
+    deck_path = source / DECK_FILE
+    header = _read_deck_file(deck_path, problems) if deck_path.is_file() else None
+    if header is None and not deck_path.is_file():
+        problems.add(
+            deck_path, None, "missing: every source folder needs a deck.yaml with 'key' and 'name'"
+        )
+
+    topic_paths = sorted(
+        path
+        for path in source.iterdir()
+        if path.suffix in TOPIC_SUFFIXES
+        and path.name != DECK_FILE
+        and not path.name.startswith(".")
+    )
+    if not topic_paths:
+        problems.add(source, None, "no topic files (*.yaml) found")
+
+    topics = [topic for path in topic_paths if (topic := _read_topic_file(path, problems))]
+    _check_unique_across_topics(topics, problems)
+
+    if problems.items or header is None:
+        raise ValidationError(sorted(problems.items, key=lambda p: (str(p.path), p.line or 0)))
+    key, name, description = header
+    return Deck(key=key, name=name, description=description, topics=tuple(topics), source=source)
+
+
+def _compose(path: Path, problems: _Problems) -> yaml.Node | None:
+    """Parse one file into a node tree; report why not and return None when it cannot be."""
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        problems.add(
+            path,
+            data[: exc.start].count(b"\n") + 1,
+            f"not valid UTF-8 (byte 0x{data[exc.start]:02x}); save the file as UTF-8",
+        )
+        return None
+    try:
+        node = yaml.compose(text, Loader=_SafeComposer)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        problems.add(path, line, f"invalid YAML: {_explain(exc.problem or exc.context or '')}")
+        return None
+    except yaml.YAMLError as exc:
+        problems.add(path, None, f"invalid YAML: {exc}")
+        return None
+    if node is None:
+        problems.add(path, 1, "file is empty")
+    return node
+
+
+class _Mapping:
+    """A YAML mapping node checked against the keys it may have."""
+
+    def __init__(self, node: yaml.MappingNode, path: Path, problems: _Problems, what: str) -> None:
+        self.node = node
+        self.path = path
+        self.problems = problems
+        self.what = what
+        self.values: dict[str, yaml.Node] = {}
+        self.key_nodes: dict[str, yaml.Node] = {}
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+            if not isinstance(key, str):
+                self.error(key_node, f"{what} has a key that is not text")
+            elif key in self.values:
+                first = _line(self.values[key])
+                self.error(key_node, f"{what} has '{key}' twice (first at line {first})")
+            else:
+                self.values[key] = value_node
+                self.key_nodes[key] = key_node
+
+    def error(self, node: yaml.Node, message: str) -> None:
+        self.problems.add(self.path, _line(node), message)
+
+    def check_keys(self, allowed: tuple[str, ...]) -> None:
+        for key, key_node in self.key_nodes.items():
+            if key not in allowed:
+                hint = _did_you_mean(key, allowed)
+                self.error(key_node, f"{self.what} has unknown key '{key}'{hint}")
+
+    def text(self, key: str, *, required: bool = True, single_line: bool = False) -> str | None:
+        """Return the text under ``key``, reporting it when it is missing, empty or not text."""
+        node = self.values.get(key)
+        if node is None:
+            if required:
+                self.error(self.node, f"{self.what} has no '{key}'")
+            return None
+        if not isinstance(node, yaml.ScalarNode):
+            self.error(node, f"'{key}' must be text, not {_kind(node)}")
+            return None
+        value = "" if node.tag == _NULL_TAG else node.value
+        value = _clean_text(value)
+        if not value:
+            if required:
+                self.error(node, f"{self.what} has an empty '{key}'")
+            return None
+        if single_line and "\n" in value:
+            self.error(node, f"'{key}' must be a single line")
+            return None
+        return value
+
+    def slug(self, key: str, what: str) -> str | None:
+        """Return the slug under ``key``, reporting it when it is not one."""
+        value = self.text(key, single_line=True)
+        if value is None:
+            return None
+        if not SLUG_RE.fullmatch(value) or len(value) > SLUG_MAX:
+            suggestion = _slugify(value)
+            hint = f" (e.g. '{suggestion}')" if suggestion else ""
+            self.error(
+                self.values[key],
+                f"{what} '{value}' is not a slug: use lowercase letters, digits and single "
+                f"hyphens, at most {SLUG_MAX} characters{hint}",
+            )
+            return None
+        return value
+
+    def tags(self) -> tuple[str, ...]:
+        """Return the tags under ``tags``, reporting any that Anki could not store."""
+        node = self.values.get("tags")
+        if node is None or (isinstance(node, yaml.ScalarNode) and node.tag == _NULL_TAG):
+            return ()
+        if not isinstance(node, yaml.SequenceNode):
+            self.error(node, f"'tags' must be a list of tags, not {_kind(node)}")
+            return ()
+        tags = []
+        for item in node.value:
+            if not isinstance(item, yaml.ScalarNode) or not TAG_RE.fullmatch(item.value):
+                shown = item.value if isinstance(item, yaml.ScalarNode) else _kind(item)
+                self.error(
+                    item,
+                    f"tag '{shown}' is not valid: tags cannot be empty or contain spaces or quotes",
+                )
+            else:
+                tags.append(item.value)
+        return tuple(tags)
+
+
+def _read_deck_file(path: Path, problems: _Problems) -> tuple[str, str, str] | None:
+    node = _compose(path, problems)
+    if node is None:
+        return None
+    if not isinstance(node, yaml.MappingNode):
+        problems.add(
+            path, _line(node), f"expected a mapping with 'key' and 'name', not {_kind(node)}"
+        )
+        return None
+    deck = _Mapping(node, path, problems, "deck")
+    deck.check_keys(DECK_KEYS)
+    key = deck.slug("key", "deck key")
+    name = deck.text("name", single_line=True)
+    if name is not None and not _valid_deck_name(name):
+        deck.error(deck.values["name"], f"deck name '{name}' has an empty part between '::'")
+        name = None
+    description = deck.text("description", required=False) or ""
+    if key is None or name is None:
+        return None
+    return key, name, description
+
+
+def _read_topic_file(path: Path, problems: _Problems) -> Topic | None:
+    slug = ORDER_PREFIX_RE.sub("", path.stem)
+    if not SLUG_RE.fullmatch(slug):
+        problems.add(
+            path,
+            None,
+            f"file name gives the topic slug '{slug}', which is not a slug: name topic files "
+            f"like '01-{_slugify(slug) or 'my-topic'}.yaml'",
+        )
+    node = _compose(path, problems)
+    if node is None:
+        return None
+    if not isinstance(node, yaml.MappingNode):
+        problems.add(
+            path, _line(node), f"expected a mapping with 'topic' and 'questions', not {_kind(node)}"
+        )
+        return None
+    topic = _Mapping(node, path, problems, "topic")
+    topic.check_keys(TOPIC_KEYS)
+    name = topic.text("topic", single_line=True)
+    if name is not None and "::" in name:
+        topic.error(topic.values["topic"], f"topic '{name}' contains '::': a topic is one subdeck")
+        name = None
+    tags = topic.tags()
+    questions = tuple(_read_questions(topic))
+    # A topic with problems is still returned, so that its questions take part in the checks
+    # across files; the problems already recorded keep it from ever being built.
+    return Topic(slug=slug, name=name or "", tags=tags, questions=questions, path=path)
+
+
+def _read_questions(topic: _Mapping) -> Iterator[Question]:
+    node = topic.values.get("questions")
+    if node is None:
+        topic.error(topic.node, "topic has no 'questions'")
+        return
+    if (isinstance(node, yaml.ScalarNode) and node.tag == _NULL_TAG) or (
+        isinstance(node, yaml.SequenceNode) and not node.value
+    ):
+        topic.error(node, "topic has no questions")
+        return
+    if not isinstance(node, yaml.SequenceNode):
+        topic.error(node, f"'questions' must be a list, not {_kind(node)}")
+        return
+    for item in node.value:
+        if not isinstance(item, yaml.MappingNode):
+            topic.error(
+                item, f"a question must be a mapping with 'id', 'q' and 'a', not {_kind(item)}"
+            )
+            continue
+        question = _Mapping(item, topic.path, topic.problems, _question_label(item))
+        qid = question.slug("id", "question id")
+        question.check_keys(QUESTION_KEYS)
+        q = question.text("q")
+        a = question.text("a")
+        tags = question.tags()
+        if qid is not None and q is not None and a is not None:
+            yield Question(id=qid, q=q, a=a, tags=tags, path=topic.path, line=_line(item))
+
+
+def _question_label(item: yaml.MappingNode) -> str:
+    """Name a question by its id in messages, if it has one that reads as text."""
+    for key_node, value_node in item.value:
+        if key_node.value == "id" and isinstance(value_node, yaml.ScalarNode) and value_node.value:
+            return f"question '{value_node.value}'"
+    return "question"
+
+
+def _check_unique_across_topics(topics: list[Topic], problems: _Problems) -> None:
+    _report_duplicates(
+        (
+            (question.id, question.path, question.line)
+            for topic in topics
+            for question in topic.questions
+        ),
+        problems,
+        lambda qid: f"duplicate question id '{qid}'",
+    )
+    _report_duplicates(
+        ((topic.slug, topic.path, None) for topic in topics),
+        problems,
+        lambda slug: f"duplicate topic slug '{slug}' (the file name without its number)",
+    )
+    _report_duplicates(
+        ((topic.name, topic.path, None) for topic in topics if topic.name),
+        problems,
+        lambda name: f"duplicate topic '{name}': two files would fill one subdeck",
+    )
+
+
+def _report_duplicates(
+    entries: Iterator[tuple[str, Path, int | None]],
+    problems: _Problems,
+    message: Callable[[str], str],
+) -> None:
+    seen: dict[str, tuple[Path, int | None]] = {}
+    for value, path, line in entries:
+        if value in seen:
+            first_path, first_line = seen[value]
+            first = f"{first_path}:{first_line}" if first_line is not None else str(first_path)
+            problems.add(path, line, f"{message(value)} (first at {first})")
+        else:
+            seen[value] = (path, line)
+
+
+# PyYAML's words for the mistakes people make most, in the words of the person who made them.
+_YAML_PROBLEMS = {
+    "expected <block end>, but found": "inconsistent indentation",
+    "found character '\\t' that cannot start any token": "a tab character: indent with spaces",
+    "mapping values are not allowed here": (
+        "unexpected ':' (put text that contains ': ' in quotes, or fix the indentation)"
+    ),
+    "found unexpected end of stream": "unclosed quote or bracket",
+}
+
+
+def _explain(problem: str) -> str:
+    for pattern, explanation in _YAML_PROBLEMS.items():
+        if problem.startswith(pattern):
+            return explanation
+    return problem
+
+
+def _clean_text(value: str) -> str:
+    """Drop trailing white space on every line and blank lines around the text."""
+    return "\n".join(line.rstrip() for line in value.splitlines()).strip("\n")
+
+
+def _valid_deck_name(name: str) -> bool:
+    return all(part.strip() for part in name.split("::"))
+
+
+def _kind(node: yaml.Node) -> str:
+    if isinstance(node, yaml.MappingNode):
+        return "a mapping"
+    if isinstance(node, yaml.SequenceNode):
+        return "a list"
+    return "text"
+
+
+def _did_you_mean(key: str, allowed: tuple[str, ...]) -> str:
+    synonym = SYNONYMS.get(key.lower())
+    if synonym in allowed:
+        return f" (did you mean '{synonym}'?)"
+    close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+    if close:
+        return f" (did you mean '{close[0]}'?)"
+    return f" (expected one of: {', '.join(allowed)})"
+
+
+def _slugify(text: str) -> str:
+    return "-".join(re.findall(r"[a-z0-9]+", text.lower()))[:SLUG_MAX].strip("-")

@@ -1,0 +1,63 @@
+"""The validated deck, as plain data: what the loader returns and every later stage reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Question:
+    """One question of a topic, its text still in Markdown."""
+
+    id: str
+    q: str
+    a: str
+    tags: tuple[str, ...]
+    path: Path
+    line: int
+
+
+@dataclass(frozen=True)
+class Topic:
+    """One topic file: a subdeck and a tag."""
+
+    slug: str
+    name: str
+    tags: tuple[str, ...]
+    questions: tuple[Question, ...]
+    path: Path
+
+
+@dataclass(frozen=True)
+class Deck:
+    """The whole source folder: ``deck.yaml`` and its topics, in file-name order."""
+
+    key: str
+    name: str
+    description: str
+    topics: tuple[Topic, ...]
+    source: Path
+
+    @property
+    def question_count(self) -> int:
+        return sum(len(topic.questions) for topic in self.topics)
+
+
+@dataclass(frozen=True)
+class RenderedQuestion:
+    """A question with its card HTML, ready to be packaged."""
+
+    question: Question
+    topic: Topic
+    question_html: str
+    answer_html: str
+
+
+@dataclass(frozen=True)
+class RenderedDeck:
+    """The deck with all its HTML rendered: the input of packaging."""
+
+    deck: Deck
+    description_html: str
+    questions: tuple[RenderedQuestion, ...]

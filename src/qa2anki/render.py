@@ -1,0 +1,204 @@
+"""Turn questions' Markdown into card HTML, and provide the CSS the cards are styled with.
+
+Text is always text: raw HTML in the sources is escaped, never passed through.  Code is
+highlighted with Pygments CSS classes, never inline colours, so that one stylesheet can
+colour it for light and for night mode.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from functools import cache
+from html import escape
+
+from markdown_it import MarkdownIt
+from markdown_it.renderer import RendererHTML
+from markdown_it.token import Token
+from markdown_it.utils import EnvType, OptionsDict
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexer import Lexer
+from pygments.lexers import get_lexer_by_name
+from pygments.util import ClassNotFound
+
+from qa2anki.model import Deck, RenderedDeck, RenderedQuestion
+
+LIGHT_STYLE = "xcode"
+NIGHT_STYLE = "lightbulb"
+# Anki desktop and AnkiMobile put `nightMode` on the card, AnkiDroid `night_mode`.
+NIGHT_SELECTORS = (".nightMode", ".night_mode")
+
+
+def render_deck(deck: Deck) -> RenderedDeck:
+    """Render the deck's description and every question, in source order."""
+    questions = tuple(
+        RenderedQuestion(
+            question=question,
+            topic=topic,
+            question_html=render_markdown(question.q),
+            answer_html=render_markdown(question.a),
+        )
+        for topic in deck.topics
+        for question in topic.questions
+    )
+    description_html = render_markdown(deck.description) if deck.description else ""
+    return RenderedDeck(deck=deck, description_html=description_html, questions=questions)
+
+
+def render_markdown(text: str) -> str:
+    """Render Markdown to HTML; raw HTML is shown as text and code is highlighted."""
+    html = _markdown().render(text).rstrip("\n")
+    # Anki reads [sound:...], [anki:tts] and LaTeX tags anywhere in a card's HTML; an
+    # escaped bracket shows the same character but is no longer a tag.
+    return _ANKI_TAG_RE.sub("&#91;", html)
+
+
+_ANKI_TAG_RE = re.compile(r"\[(?=sound:|/?anki:|/?latex\]|/?\$\$?\])")
+
+
+def highlight_code(code: str, language: str) -> str:
+    """Render a code block; an unknown or missing language gives plain preformatted code."""
+    lexer = _lexer(language.lower()) if language else None
+    if lexer is None:
+        body = escape(code, quote=False)
+        css_class = "highlight"
+    else:
+        body = highlight(code, lexer, _FORMATTER)
+        css_class = f"highlight language-{escape(language.lower())}"
+    # Keep Anki's MathJax (v3 and v4 class names) away from code that contains \( or \[.
+    return f'<pre class="{css_class} tex2jax_ignore mathjax_ignore"><code>{body}</code></pre>'
+
+
+@cache
+def card_css() -> str:
+    """Return the note type's CSS: the card layout, then code colours for light and night."""
+    light = HtmlFormatter(style=LIGHT_STYLE)
+    night = HtmlFormatter(style=NIGHT_STYLE)
+    night_prefixes = [f"{night_class} .highlight" for night_class in NIGHT_SELECTORS]
+    parts = [
+        _CARD_CSS.strip(),
+        "/* Code, light (Pygments style '" + LIGHT_STYLE + "') */",
+        *_background_rules(light, [".highlight"]),
+        *light.get_token_style_defs(".highlight"),  # type: ignore[no-untyped-call]
+        "/* Code, night (Pygments style '" + NIGHT_STYLE + "') */",
+        *_background_rules(night, night_prefixes),
+        *night.get_token_style_defs(night_prefixes),  # type: ignore[no-untyped-call]
+    ]
+    return "\n".join(parts) + "\n"
+
+
+def _background_rules(formatter: HtmlFormatter[str], prefixes: Sequence[str]) -> list[str]:
+    # Pygments writes "prefix , prefix" with a stray space before the comma; tidy it.
+    rules: list[str] = formatter.get_background_style_defs(list(prefixes))  # type: ignore[no-untyped-call]
+    return [rule.replace(" ,", ",") for rule in rules]
+
+
+_FORMATTER: HtmlFormatter[str] = HtmlFormatter(nowrap=True)
+
+
+@cache
+def _lexer(language: str) -> Lexer | None:
+    try:
+        return get_lexer_by_name(language)
+    except ClassNotFound:
+        return None
+
+
+def _render_fence(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    token = tokens[idx]
+    language = token.info.split(maxsplit=1)[0] if token.info.strip() else ""
+    return highlight_code(token.content, language) + "\n"
+
+
+@cache
+def _markdown() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+    md.add_render_rule("fence", _render_fence)
+    # An indented code block is code too; render it like a fence without a language.
+    md.add_render_rule("code_block", _render_fence)
+    return md
+
+
+_CARD_CSS = """
+.card {
+  font-family: -apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, "Helvetica Neue", Arial,
+    sans-serif;
+  font-size: 20px;
+  line-height: 1.5;
+  text-align: left;
+  color: #1f2328;
+  background-color: #ffffff;
+  -webkit-text-size-adjust: 100%;
+  text-size-adjust: 100%;
+}
+.card.nightMode, .card.night_mode, .nightMode .card, .night_mode .card {
+  color: #e6edf3;
+  background-color: #1e1e1e;
+}
+.qa2anki {
+  max-width: 46em;
+  margin: 0 auto;
+  overflow-wrap: break-word;
+}
+.qa2anki .topic {
+  font-size: 0.7em;
+  letter-spacing: 0.04em;
+  text-transform: uppercase;
+  opacity: 0.7;
+  margin-bottom: 0.5em;
+}
+.qa2anki .question {
+  font-weight: 600;
+}
+.qa2anki hr#answer {
+  border: none;
+  border-top: 1px solid rgba(128, 128, 128, 0.4);
+  margin: 1em 0;
+}
+.qa2anki p, .qa2anki ul, .qa2anki ol, .qa2anki pre, .qa2anki table {
+  margin: 0 0 0.75em 0;
+}
+.qa2anki code {
+  /* The second "monospace" stops browsers shrinking a bare monospace font. */
+  font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation Mono", monospace,
+    monospace;
+  font-size: 0.88em;
+}
+.qa2anki :not(pre) > code {
+  padding: 0.1em 0.3em;
+  border-radius: 4px;
+  background-color: rgba(128, 128, 128, 0.15);
+}
+.qa2anki pre {
+  text-align: left;
+  white-space: pre;
+  overflow-wrap: normal;
+  overflow-x: auto;
+  -webkit-overflow-scrolling: touch;
+  tab-size: 4;
+  padding: 0.75em 1em;
+  border: 1px solid rgba(128, 128, 128, 0.35);
+  border-radius: 6px;
+  font-size: 0.8em;
+  line-height: 1.45;
+}
+.qa2anki pre > code {
+  font-size: 1em;
+}
+.qa2anki table {
+  border-collapse: collapse;
+}
+.qa2anki th, .qa2anki td {
+  border: 1px solid rgba(128, 128, 128, 0.4);
+  padding: 0.25em 0.5em;
+}
+.qa2anki a {
+  color: #0969da;
+}
+.nightMode .qa2anki a, .night_mode .qa2anki a {
+  color: #58a6ff;
+}
+"""

@@ -1,0 +1,64 @@
+"""Shared paths and helpers for the tests."""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from collections.abc import Mapping
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+QUESTIONS = ROOT / "questions"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+INVALID = FIXTURES / "invalid"
+
+DECK_YAML = "key: test-deck\nname: Test Deck\n"
+
+
+def write_sources(folder: Path, files: Mapping[str, str]) -> Path:
+    """Write a source folder from {file name: YAML text}; the text is dedented."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (folder / name).write_text(textwrap.dedent(text), encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def shipped_copy(tmp_path: Path) -> Path:
+    """A private copy of the project's own questions/ folder, free to edit."""
+    return Path(shutil.copytree(QUESTIONS, tmp_path / "questions"))
+
+
+@pytest.fixture
+def small_sources(tmp_path: Path) -> Path:
+    """A two-topic deck with a code answer."""
+    return write_sources(
+        tmp_path / "small",
+        {
+            "deck.yaml": DECK_YAML,
+            "01-basics.yaml": """\
+                topic: Basics
+                tags: [starter]
+                questions:
+                  - id: first
+                    q: What is **one**?
+                    a: The number `1`.
+                  - id: second
+                    q: What is two?
+                    a: |
+                      ```python
+                      print(1 + 1)
+                      ```
+                    tags: [code]
+                """,
+            "02-more.yaml": """\
+                topic: More
+                questions:
+                  - id: third
+                    q: What is three?
+                    a: Three.
+                """,
+        },
+    )
