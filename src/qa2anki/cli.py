@@ -25,7 +25,7 @@ app = typer.Typer(
 SourceArgument = Annotated[
     Path,
     typer.Argument(
-        help="The source folder: deck.yaml and one YAML file per topic.", show_default=True
+        metavar="SOURCE", help="The source folder: deck.yaml and one YAML file per topic."
     ),
 ]
 
@@ -54,7 +54,11 @@ def build(
     output: Annotated[
         Path | None,
         typer.Option(
-            "--output", "-o", help="Where to write the deck.  [default: build/<key>.apkg]"
+            "--output",
+            "-o",
+            metavar="OUTPUT",
+            help="Where to write the deck.",
+            show_default="build/<key>.apkg",
         ),
     ] = None,
 ) -> None:

@@ -304,8 +304,11 @@ def _read_questions(topic: _Mapping) -> Iterator[Question]:
         q = question.text("q")
         a = question.text("a")
         tags = question.tags()
-        if qid is not None and q is not None and a is not None:
-            yield Question(id=qid, q=q, a=a, tags=tags, path=topic.path, line=_line(item))
+        if qid is not None:
+            # Yielded even without its text, so that its id is still checked for duplicates.
+            yield Question(
+                id=qid, q=q or "", a=a or "", tags=tags, path=topic.path, line=_line(item)
+            )
 
 
 def _question_label(item: yaml.MappingNode) -> str:

@@ -59,6 +59,9 @@ _ANKI_TAG_RE = re.compile(r"\[(?=sound:|/?anki:|/?latex\]|/?\$\$?\])")
 
 def highlight_code(code: str, language: str) -> str:
     """Render a code block; an unknown or missing language gives plain preformatted code."""
+    code = code.replace("\r\n", "\n").replace("\r", "\n")
+    if not code.endswith("\n"):
+        code += "\n"
     lexer = _lexer(language.lower()) if language else None
     if lexer is None:
         body = escape(code, quote=False)
@@ -100,7 +103,8 @@ _FORMATTER: HtmlFormatter[str] = HtmlFormatter(nowrap=True)
 @cache
 def _lexer(language: str) -> Lexer | None:
     try:
-        return get_lexer_by_name(language)
+        # Keep leading and trailing blank lines: the card shows the code exactly as written.
+        return get_lexer_by_name(language, stripnl=False, ensurenl=True)
     except ClassNotFound:
         return None
 

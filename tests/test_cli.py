@@ -1,0 +1,128 @@
+"""The command line: exit codes and the exact messages users see."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import INVALID, QUESTIONS
+from qa2anki import __version__
+from qa2anki.cli import app
+from test_loader import INVALID_CASES, expected_problems
+
+runner = CliRunner()
+
+
+def test_version() -> None:
+    result = runner.invoke(app, ["--version"])
+
+    assert (result.exit_code, result.stdout) == (0, f"qa2anki {__version__}\n")
+
+
+def test_help_lists_every_command_with_its_help() -> None:
+    result = runner.invoke(app, ["--help"])
+
+    assert result.exit_code == 0
+    for command in ("build", "check"):
+        assert command in result.stdout
+        sub = runner.invoke(app, [command, "--help"])
+        assert sub.exit_code == 0
+        assert "SOURCE" in sub.stdout
+
+
+def test_build_writes_the_shipped_deck_and_says_so(tmp_path: Path) -> None:
+    output = tmp_path / "deck.apkg"
+
+    result = runner.invoke(app, ["build", str(QUESTIONS), "-o", str(output)])
+
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == f"Wrote 100 notes in 10 topics to {output}\n"
+    assert result.stderr == ""
+    assert output.stat().st_size > 10_000
+
+
+def test_build_defaults_to_questions_and_build_key_apkg(
+    shipped_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(shipped_copy.parent)
+
+    result = runner.invoke(app, ["build"])
+
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == "Wrote 100 notes in 10 topics to build/python-backend-interview.apkg\n"
+    assert (shipped_copy.parent / "build" / "python-backend-interview.apkg").is_file()
+
+
+def test_singular_counts(small_sources: Path, tmp_path: Path) -> None:
+    for extra in ("01-basics.yaml", "02-more.yaml"):
+        (small_sources / extra).unlink()
+    (small_sources / "03-one.yaml").write_text(
+        "topic: One\nquestions:\n  - {id: only, q: Q, a: A}\n", encoding="utf-8"
+    )
+
+    result = runner.invoke(app, ["check", str(small_sources)])
+
+    assert result.stdout == f"OK: 1 question in 1 topic in {small_sources}\n"
+
+
+def test_check_reports_ok(small_sources: Path) -> None:
+    result = runner.invoke(app, ["check", str(small_sources)])
+
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        0,
+        f"OK: 3 questions in 2 topics in {small_sources}\n",
+        "",
+    )
+
+
+@pytest.mark.parametrize("case", INVALID_CASES)
+def test_check_prints_every_problem_and_exits_1(case: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(INVALID)
+
+    result = runner.invoke(app, ["check", case])
+
+    problems = expected_problems(case)
+    count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == "\n".join([*problems, f"{count} found."]) + "\n"
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("case", INVALID_CASES)
+def test_build_fails_the_same_way_and_writes_nothing(
+    case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(INVALID)
+    output = tmp_path / "out" / "deck.apkg"
+
+    result = runner.invoke(app, ["build", case, "--output", str(output)])
+
+    problems = expected_problems(case)
+    count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+    assert result.exit_code == 1
+    assert result.stderr == "\n".join([*problems, f"{count} found; nothing was written."]) + "\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_build_output_error_is_one_line_and_exit_1(small_sources: Path, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["build", str(small_sources), "-o", str(tmp_path)])
+
+    assert result.exit_code == 1
+    assert result.stderr == f"{tmp_path}: is a folder, not a file\n"
+
+
+def test_missing_source_folder(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["check", str(tmp_path / "nope")])
+
+    assert result.exit_code == 1
+    assert result.stderr == f"{tmp_path / 'nope'}: no such folder\n1 problem found.\n"
+
+
+def test_unknown_command_is_a_usage_error() -> None:
+    result = runner.invoke(app, ["bulid"])
+
+    assert result.exit_code == 2
+    assert "No such command 'bulid'" in result.stderr

@@ -1,0 +1,159 @@
+"""The load stage: YAML sources in, a validated Deck or every problem at once out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import DECK_YAML, INVALID, QUESTIONS, write_sources
+from qa2anki.errors import ValidationError
+from qa2anki.loader import load_deck
+
+INVALID_CASES = sorted(path.name for path in INVALID.iterdir() if path.is_dir())
+
+
+def expected_problems(case: str) -> list[str]:
+    return (INVALID / case / "expected.txt").read_text(encoding="utf-8").splitlines()
+
+
+def test_shipped_questions_load() -> None:
+    deck = load_deck(QUESTIONS)
+
+    assert (deck.key, deck.name) == ("python-backend-interview", "Python Backend Interview")
+    assert [topic.slug for topic in deck.topics] == [
+        "python-fundamentals",
+        "intermediate-python",
+        "advanced-python-concurrency",
+        "fastapi-flask",
+        "rest-microservices",
+        "sql-databases",
+        "docker-kubernetes",
+        "real-world-scenarios",
+        "theory-design",
+        "advanced-scenarios",
+    ]
+    assert [len(topic.questions) for topic in deck.topics] == [10] * 10
+    assert deck.question_count == 100
+
+
+def test_question_fields_and_lines(small_sources: Path) -> None:
+    deck = load_deck(small_sources)
+
+    basics = deck.topics[0]
+    assert (basics.slug, basics.name, basics.tags) == ("basics", "Basics", ("starter",))
+    first, second = basics.questions
+    assert (first.id, first.q, first.a, first.tags) == (
+        "first",
+        "What is **one**?",
+        "The number `1`.",
+        (),
+    )
+    assert first.path == small_sources / "01-basics.yaml"
+    assert first.line == 4
+    assert second.a == "```python\nprint(1 + 1)\n```"
+    assert second.tags == ("code",)
+    assert deck.topics[1].questions[0].line == 3
+
+
+def test_scalars_are_read_as_the_text_typed(tmp_path: Path) -> None:
+    source = write_sources(
+        tmp_path,
+        {
+            "deck.yaml": DECK_YAML,
+            "topic.yaml": """\
+                topic: 2024
+                questions:
+                  - id: 0123
+                    q: Is Norway a country code?
+                    a: no
+                  - id: trailing
+                    q: "Spaces   \\nat line ends   "
+                    a: |
+
+                      Kept inside.
+
+                """,
+        },
+    )
+    topic = load_deck(source).topics[0]
+
+    assert topic.name == "2024"
+    assert [(q.id, q.q, q.a) for q in topic.questions] == [
+        ("0123", "Is Norway a country code?", "no"),
+        ("trailing", "Spaces\nat line ends", "Kept inside."),
+    ]
+
+
+def test_files_other_than_yaml_and_hidden_files_are_ignored(small_sources: Path) -> None:
+    (small_sources / "README.md").write_text("# notes\n", encoding="utf-8")
+    (small_sources / ".draft.yaml").write_text("not: [valid", encoding="utf-8")
+
+    assert [topic.slug for topic in load_deck(small_sources).topics] == ["basics", "more"]
+
+
+@pytest.mark.parametrize("case", INVALID_CASES)
+def test_invalid_sources_report_every_problem(case: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(INVALID)
+
+    with pytest.raises(ValidationError) as caught:
+        load_deck(Path(case))
+
+    assert [str(problem) for problem in caught.value.problems] == expected_problems(case)
+
+
+def test_every_failure_mode_has_a_fixture() -> None:
+    assert set(INVALID_CASES) >= {
+        "malformed-yaml",
+        "unknown-key",
+        "missing-answer",
+        "duplicate-id",
+        "bad-id",
+        "missing-deck-file",
+        "empty-topic",
+    }
+    for case in INVALID_CASES:
+        assert expected_problems(case), f"{case}/expected.txt is empty"
+
+
+def test_missing_source_folder(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError) as caught:
+        load_deck(tmp_path / "nowhere")
+
+    assert str(caught.value) == f"{tmp_path / 'nowhere'}: no such folder"
+
+
+def test_problems_carry_path_and_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(INVALID)
+
+    with pytest.raises(ValidationError) as caught:
+        load_deck(Path("missing-answer"))
+
+    problem = caught.value.problems[0]
+    assert (problem.path, problem.line, problem.message) == (
+        Path("missing-answer/01-basics.yaml"),
+        3,
+        "question 'gil' has no 'a'",
+    )
+
+
+def test_problems_in_several_files_are_all_reported(tmp_path: Path) -> None:
+    source = write_sources(
+        tmp_path,
+        {
+            "deck.yaml": "key: k\nname: N\ncolour: blue\n",
+            "01-a.yaml": "topic: A\nquestions:\n  - id: x\n    q: Q\n",
+            "02-b.yaml": "topic: B\nquestions:\n  - id: x\n    q: Q\n    a: A\n",
+            "03-c.yaml": "topic: [C\n",
+        },
+    )
+
+    with pytest.raises(ValidationError) as caught:
+        load_deck(source)
+
+    assert [(Path(str(p.path)).name, p.line) for p in caught.value.problems] == [
+        ("01-a.yaml", 3),
+        ("02-b.yaml", 3),
+        ("03-c.yaml", 2),
+        ("deck.yaml", 3),
+    ]
