@@ -1,0 +1,65 @@
+"""The README tells the truth: commands, options and example output."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+from typer.main import get_command
+from typer.testing import CliRunner
+
+from conftest import ROOT
+from qa2anki.cli import app
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+MAKEFILE = (ROOT / "Makefile").read_text(encoding="utf-8")
+
+
+def console_examples() -> list[tuple[str, str]]:
+    """Every `$ qa2anki ...` example in the README's console blocks, with its shown output."""
+    examples = []
+    for block in re.findall(r"```console\n(.*?)```", README, re.DOTALL):
+        command, _, output = block.partition("\n")
+        assert command.startswith("$ qa2anki"), command
+        examples.append((command[2:], output))
+    return examples
+
+
+def test_every_command_and_option_is_documented() -> None:
+    group = get_command(app)
+    for name, command in group.commands.items():  # type: ignore[attr-defined]
+        assert f"### `qa2anki {name}" in README, f"README has no section for '{name}'"
+        for param in command.params:
+            for option in param.opts:
+                if option.startswith("-") and option != "--help":
+                    assert f"{option}" in README, f"README does not mention {name} {option}"
+    assert "`qa2anki --version`" in README
+
+
+def test_quick_start_targets_exist_and_ci_runs_make_test() -> None:
+    for target in ("deck", "test", "check", "lint", "install", "format"):
+        assert re.search(rf"^{target}:", MAKEFILE, re.MULTILINE), target
+        assert f"make {target}" in README, target
+    assert "make test" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("example", [e for e in console_examples() if "problem" not in e[1]])
+def test_successful_examples_print_what_the_readme_shows(
+    example: tuple[str, str], shipped_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    command, shown = example
+    monkeypatch.chdir(shipped_copy.parent)
+
+    result = CliRunner().invoke(app, shlex.split(command)[1:])
+
+    assert (result.exit_code, result.stdout) == (0, shown)
+
+
+def test_error_example_has_the_documented_shape() -> None:
+    (shown,) = [output for _, output in console_examples() if "problem" in output]
+    *problems, summary = shown.splitlines()
+
+    assert all(re.fullmatch(r"questions/[\w.-]+\.yaml:\d+: .+", line) for line in problems)
+    assert summary == f"{len(problems)} problems found."
