@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+import qa2anki
 from conftest import INVALID, QUESTIONS
-from qa2anki import __version__
+from qa2anki import __version__, build, loader
 from qa2anki.cli import app
 from test_loader import INVALID_CASES, expected_problems
 
@@ -126,3 +129,34 @@ def test_unknown_command_is_a_usage_error() -> None:
 
     assert result.exit_code == 2
     assert "No such command 'bulid'" in result.stderr
+
+
+def test_installed_entry_points_run() -> None:
+    console_script = str(Path(sys.executable).with_name("qa2anki"))
+    for command in ([sys.executable, "-m", "qa2anki"], [console_script]):
+        done = subprocess.run([*command, "--version"], capture_output=True, text=True, check=False)
+        assert (done.returncode, done.stdout, done.stderr) == (0, f"qa2anki {__version__}\n", "")
+
+
+def test_help_does_not_import_the_pipeline() -> None:
+    # Typer's rich help brings in Pygments and markdown-it itself; what we control is our
+    # own stages and the libraries only they use.
+    modules = ("genanki", "yaml", "qa2anki.loader", "qa2anki.render", "qa2anki.package")
+    code = (
+        "import sys\n"
+        "from qa2anki.cli import app\n"
+        "from typer.testing import CliRunner\n"
+        "CliRunner().invoke(app, ['--help'])\n"
+        f"print(sorted(m for m in {modules!r} if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+
+    assert done.stdout == "[]\n"
+
+
+def test_public_api() -> None:
+    assert qa2anki.build_deck is build.build_deck
+    assert qa2anki.load_deck is loader.load_deck
+    assert all(getattr(qa2anki, name) is not None for name in qa2anki.__all__)
+    with pytest.raises(AttributeError):
+        _ = qa2anki.no_such_name
