@@ -28,8 +28,9 @@ TAG_RE = re.compile(r"[^\s\"]+")
 # An optional "01-" or "01_" in front of a topic file's name orders the topics.
 ORDER_PREFIX_RE = re.compile(r"^[0-9]+[-_]")
 
+# The keys each mapping may have; the first two of a file's keys are required.
 DECK_KEYS = ("key", "name", "description")
-TOPIC_KEYS = ("topic", "tags", "questions")
+TOPIC_KEYS = ("topic", "questions", "tags")
 QUESTION_KEYS = ("id", "q", "a", "tags")
 # Words people reach for first; difflib alone would not connect them to the short keys.
 SYNONYMS = {
@@ -227,17 +228,26 @@ class _Mapping:
         return tuple(tags)
 
 
-def _read_deck_file(path: Path, problems: _Problems) -> tuple[str, str, str] | None:
+def _read_file_mapping(
+    path: Path, problems: _Problems, what: str, keys: tuple[str, ...]
+) -> _Mapping | None:
+    """Parse a file whose top level must be a mapping; its first two keys are required."""
     node = _compose(path, problems)
     if node is None:
         return None
     if not isinstance(node, yaml.MappingNode):
-        problems.add(
-            path, _line(node), f"expected a mapping with 'key' and 'name', not {_kind(node)}"
-        )
+        required = f"'{keys[0]}' and '{keys[1]}'"
+        problems.add(path, _line(node), f"expected a mapping with {required}, not {_kind(node)}")
         return None
-    deck = _Mapping(node, path, problems, "deck")
-    deck.check_keys(DECK_KEYS)
+    mapping = _Mapping(node, path, problems, what)
+    mapping.check_keys(keys)
+    return mapping
+
+
+def _read_deck_file(path: Path, problems: _Problems) -> tuple[str, str, str] | None:
+    deck = _read_file_mapping(path, problems, "deck", DECK_KEYS)
+    if deck is None:
+        return None
     key = deck.slug("key", "deck key")
     name = deck.text("name", single_line=True)
     if name is not None and not _valid_deck_name(name):
@@ -258,16 +268,9 @@ def _read_topic_file(path: Path, problems: _Problems) -> Topic | None:
             f"file name gives the topic slug '{slug}', which is not a slug: name topic files "
             f"like '01-{_slugify(slug) or 'my-topic'}.yaml'",
         )
-    node = _compose(path, problems)
-    if node is None:
+    topic = _read_file_mapping(path, problems, "topic", TOPIC_KEYS)
+    if topic is None:
         return None
-    if not isinstance(node, yaml.MappingNode):
-        problems.add(
-            path, _line(node), f"expected a mapping with 'topic' and 'questions', not {_kind(node)}"
-        )
-        return None
-    topic = _Mapping(node, path, problems, "topic")
-    topic.check_keys(TOPIC_KEYS)
     name = topic.text("topic", single_line=True)
     if name is not None and "::" in name:
         topic.error(topic.values["topic"], f"topic '{name}' contains '::': a topic is one subdeck")
