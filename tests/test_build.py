@@ -119,3 +119,32 @@ def test_rebuild_replaces_the_deck_and_respects_the_umask(
     assert {mod for _, mod, _ in read_notes(output, tmp_path)} == {1_700_000_100}
     assert output.stat().st_mode & 0o777 == 0o666 & ~build._umask()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["deck.apkg", "small", "unzipped"]
+
+
+def test_output_through_a_link_writes_the_target(small_sources: Path, tmp_path: Path) -> None:
+    target = tmp_path / "synced" / "deck.apkg"
+    target.parent.mkdir()
+    link = tmp_path / "deck.apkg"
+    link.symlink_to(target)
+
+    build_deck(small_sources, link, timestamp=1_700_000_000)
+
+    assert link.is_symlink()
+    assert len(read_notes(target, tmp_path)) == 3
+
+
+def test_long_output_names_are_fine(small_sources: Path, tmp_path: Path) -> None:
+    output = tmp_path / ("d" * 245 + ".apkg")
+
+    build_deck(small_sources, output, timestamp=1_700_000_000)
+
+    assert len(read_notes(output, tmp_path)) == 3
+
+
+def test_too_long_output_name_is_an_output_error(small_sources: Path, tmp_path: Path) -> None:
+    output = tmp_path / ("d" * 300 + ".apkg")
+
+    with pytest.raises(OutputError) as caught:
+        build_deck(small_sources, output)
+
+    assert str(caught.value) == f"{output}: cannot write: File name too long"

@@ -57,9 +57,30 @@ def test_successful_examples_print_what_the_readme_shows(
     assert (result.exit_code, result.stdout) == (0, shown)
 
 
-def test_error_example_has_the_documented_shape() -> None:
-    (shown,) = [output for _, output in console_examples() if "problem" in output]
-    *problems, summary = shown.splitlines()
+def test_error_example_is_what_check_prints(
+    shipped_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The README example: gil loses its answer, decorators gains `tag:`, coroutines is gil."""
+    ((command, shown),) = [example for example in console_examples() if "problem" in example[1]]
+    gil_answer = "    a: It\u2019s a mutex that allows only one thread"
+    replace(shipped_copy / "01-python-fundamentals.yaml", rf"^{gil_answer}.*\n", "")
+    replace(
+        shipped_copy / "02-intermediate-python.yaml",
+        r"functionality of the function\.\n",
+        r"\g<0>    tag: [syntax]\n",
+    )
+    replace(shipped_copy / "03-advanced-python-concurrency.yaml", r"id: coroutines", "id: gil")
+    monkeypatch.chdir(shipped_copy.parent)
 
-    assert all(re.fullmatch(r"questions/[\w.-]+\.yaml:\d+: .+", line) for line in problems)
-    assert summary == f"{len(problems)} problems found."
+    result = CliRunner().invoke(app, shlex.split(command)[1:])
+
+    assert (result.exit_code, result.stderr) == (1, shown)
+
+
+def replace(path: Path, pattern: str, replacement: str) -> None:
+    """Make one regex replacement in a file; fail if the pattern is not there."""
+    text, count = re.subn(
+        pattern, replacement, path.read_text(encoding="utf-8"), count=1, flags=re.MULTILINE
+    )
+    assert count == 1, pattern
+    path.write_text(text, encoding="utf-8")

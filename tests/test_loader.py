@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -157,3 +158,56 @@ def test_problems_in_several_files_are_all_reported(tmp_path: Path) -> None:
         ("03-c.yaml", 2),
         ("deck.yaml", 3),
     ]
+
+
+def test_entries_that_are_not_regular_files_are_reported_not_opened(small_sources: Path) -> None:
+    (small_sources / "03-folder.yaml").mkdir()
+    (small_sources / "04-broken.yaml").symlink_to(small_sources / "nowhere.yaml")
+    os.mkfifo(small_sources / "05-fifo.yaml")  # opening it would block forever
+
+    with pytest.raises(ValidationError) as caught:
+        load_deck(small_sources)
+
+    assert [str(p) for p in caught.value.problems] == [
+        f"{small_sources / '03-folder.yaml'}: not a regular file",
+        f"{small_sources / '04-broken.yaml'}: cannot read: No such file or directory",
+        f"{small_sources / '05-fifo.yaml'}: not a regular file",
+    ]
+
+
+def test_deeply_nested_yaml_is_an_error_not_a_crash(small_sources: Path) -> None:
+    (small_sources / "03-deep.yaml").write_text("tags: " + "[" * 5000 + "]" * 5000 + "\n")
+
+    with pytest.raises(ValidationError) as caught:
+        load_deck(small_sources)
+
+    assert [str(p) for p in caught.value.problems] == [
+        f"{small_sources / '03-deep.yaml'}: invalid YAML: nested too deeply"
+    ]
+
+
+def test_deck_yml_is_not_read_as_a_topic(small_sources: Path) -> None:
+    (small_sources / "deck.yaml").rename(small_sources / "deck.yml")
+
+    with pytest.raises(ValidationError) as caught:
+        load_deck(small_sources)
+
+    assert [str(p) for p in caught.value.problems] == [
+        f"{small_sources / 'deck.yml'}: rename this file to deck.yaml"
+    ]
+
+
+def test_a_source_path_the_system_refuses_is_an_error(tmp_path: Path) -> None:
+    too_long = tmp_path / ("c" * 300)
+
+    with pytest.raises(ValidationError) as caught:
+        load_deck(too_long)
+
+    assert str(caught.value) == f"{too_long}: cannot read: File name too long"
+
+
+def test_a_source_that_is_a_file(small_sources: Path) -> None:
+    with pytest.raises(ValidationError) as caught:
+        load_deck(small_sources / "deck.yaml")
+
+    assert str(caught.value) == f"{small_sources / 'deck.yaml'}: not a folder"

@@ -68,15 +68,17 @@ def write_atomically(package: genanki.Package, output: Path, timestamp: float) -
     A failed or interrupted write never leaves a half-written deck at ``output`` and never
     destroys the deck that was there before.
     """
-    if output.is_dir():
-        raise OutputError("is a folder, not a file", output)
+    shown = output
     try:
+        # Write through a link to its target rather than replacing the link with a file.
+        if output.is_symlink():
+            output = output.resolve()
+        if output.is_dir():
+            raise OutputError("is a folder, not a file", shown)
         output.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp_name = tempfile.mkstemp(
-            dir=output.parent, prefix=f".{output.name}.", suffix=".tmp"
-        )
+        fd, temp_name = tempfile.mkstemp(dir=output.parent, prefix=".qa2anki-", suffix=".tmp")
     except OSError as exc:
-        raise OutputError(f"cannot write: {exc.strerror}", output) from None
+        raise OutputError(f"cannot write: {exc.strerror or exc}", shown) from None
     os.close(fd)
     temp = Path(temp_name)
     try:
@@ -84,7 +86,7 @@ def write_atomically(package: genanki.Package, output: Path, timestamp: float) -
         temp.chmod(0o666 & ~_umask())
         temp.replace(output)
     except OSError as exc:
-        raise OutputError(f"cannot write: {exc.strerror}", output) from None
+        raise OutputError(f"cannot write: {exc.strerror or exc}", shown) from None
     finally:
         temp.unlink(missing_ok=True)
     _fsync_dir(output.parent)

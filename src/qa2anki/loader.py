@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +25,9 @@ TOPIC_SUFFIXES = (".yaml", ".yml")
 
 SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 SLUG_MAX = 64
-TAG_RE = re.compile(r"[^\s\"]+")
+TAG_RE = re.compile(r"[^\s\"\x00-\x1f\x7f-\x9f]+")
+# Characters a field cannot hold: Anki splits fields on U+001F, and the rest are invisible.
+CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # An optional "01-" or "01_" in front of a topic file's name orders the topics.
 ORDER_PREFIX_RE = re.compile(r"^[0-9]+[-_]")
 
@@ -83,24 +86,37 @@ def load_deck(source: Path) -> Deck:
         ValidationError: the sources have problems; ``problems`` holds each of them.
     """
     problems = _Problems()
-    if not source.is_dir():
-        problems.add(source, None, "no such folder" if not source.exists() else "not a folder")
+    try:
+        entries = sorted(source.iterdir())
+    except FileNotFoundError:
+        problems.add(source, None, "no such folder")
+    except NotADirectoryError:
+        problems.add(source, None, "not a folder")
+    except OSError as exc:
+        problems.add(source, None, f"cannot read: {exc.strerror or exc}")
+    if problems.items:
         raise ValidationError(problems.items)
 
-    deck_path = source / DECK_FILE
-    header = _read_deck_file(deck_path, problems) if deck_path.is_file() else None
-    if header is None and not deck_path.is_file():
+    names = {path.name: path for path in entries}
+    header = None
+    if DECK_FILE in names:
+        header = _read_deck_file(names[DECK_FILE], problems)
+    elif "deck.yml" in names:
+        problems.add(names["deck.yml"], None, "rename this file to deck.yaml")
+    else:
         problems.add(
-            deck_path, None, "missing: every source folder needs a deck.yaml with 'key' and 'name'"
+            source / DECK_FILE,
+            None,
+            "missing: every source folder needs a deck.yaml with 'key' and 'name'",
         )
 
-    topic_paths = sorted(
+    topic_paths = [
         path
-        for path in source.iterdir()
+        for path in entries
         if path.suffix in TOPIC_SUFFIXES
-        and path.name != DECK_FILE
+        and path.name not in (DECK_FILE, "deck.yml")
         and not path.name.startswith(".")
-    )
+    ]
     if not topic_paths:
         problems.add(source, None, "no topic files (*.yaml) found")
 
@@ -113,30 +129,48 @@ def load_deck(source: Path) -> Deck:
     return Deck(key=key, name=name, description=description, topics=tuple(topics), source=source)
 
 
-def _compose(path: Path, problems: _Problems) -> yaml.Node | None:
-    """Parse one file into a node tree; report why not and return None when it cannot be."""
-    data = path.read_bytes()
+def _read_text(path: Path, problems: _Problems) -> str | None:
+    """Read a source file as UTF-8 text; report why not and return None when it cannot be."""
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        problems.add(
-            path,
-            data[: exc.start].count(b"\n") + 1,
-            f"not valid UTF-8 (byte 0x{data[exc.start]:02x}); save the file as UTF-8",
-        )
+        # Only regular files are opened: a folder, a FIFO or a device named *.yaml is reported.
+        if not stat.S_ISREG(path.stat().st_mode):
+            problems.add(path, None, "not a regular file")
+            return None
+        data = path.read_bytes()
+    except OSError as exc:
+        problems.add(path, None, f"cannot read: {exc.strerror or exc}")
         return None
     try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        byte = f"0x{data[exc.start]:02x}"
+        problems.add(path, line, f"not valid UTF-8 (byte {byte}); save the file as UTF-8")
+        return None
+
+
+def _compose(path: Path, problems: _Problems) -> yaml.Node | None:
+    """Parse one file into a node tree; report why not and return None when it cannot be."""
+    text = _read_text(path, problems)
+    if text is None:
+        return None
+    node: yaml.Node | None = None
+    try:
         node = yaml.compose(text, Loader=_SafeComposer)
+    except yaml.reader.ReaderError as exc:
+        where = text[: exc.position].count("\n") + 1
+        problems.add(path, where, f"invalid YAML: character U+{exc.character:04X} is not allowed")
+    except RecursionError:
+        problems.add(path, None, "invalid YAML: nested too deeply")
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
         problems.add(path, line, f"invalid YAML: {_explain(exc.problem or exc.context or '')}")
-        return None
     except yaml.YAMLError as exc:
         problems.add(path, None, f"invalid YAML: {exc}")
-        return None
-    if node is None:
-        problems.add(path, 1, "file is empty")
+    else:
+        if node is None:
+            problems.add(path, 1, "file is empty")
     return node
 
 
@@ -156,7 +190,7 @@ class _Mapping:
                 self.error(key_node, f"{what} has a key that is not text")
             elif key in self.values:
                 first = _line(self.values[key])
-                self.error(key_node, f"{what} has '{key}' twice (first at line {first})")
+                self.error(key_node, f"{what} has {_quote(key)} twice (first at line {first})")
             else:
                 self.values[key] = value_node
                 self.key_nodes[key] = key_node
@@ -168,7 +202,7 @@ class _Mapping:
         for key, key_node in self.key_nodes.items():
             if key not in allowed:
                 hint = _did_you_mean(key, allowed)
-                self.error(key_node, f"{self.what} has unknown key '{key}'{hint}")
+                self.error(key_node, f"{self.what} has unknown key {_quote(key)}{hint}")
 
     def text(self, key: str, *, required: bool = True, single_line: bool = False) -> str | None:
         """Return the text under ``key``, reporting it when it is missing, empty or not text."""
@@ -181,6 +215,11 @@ class _Mapping:
             self.error(node, f"'{key}' must be text, not {_kind(node)}")
             return None
         value = "" if node.tag == _NULL_TAG else node.value
+        control = CONTROL_RE.search(value)
+        if control:
+            code = f"U+{ord(control[0]):04X}"
+            self.error(node, f"'{key}' contains the control character {code}; remove it")
+            return None
         value = _clean_text(value)
         if not value:
             if required:
@@ -201,7 +240,7 @@ class _Mapping:
             hint = f" (e.g. '{suggestion}')" if suggestion else ""
             self.error(
                 self.values[key],
-                f"{what} '{value}' is not a slug: use lowercase letters, digits and single "
+                f"{what} {_quote(value)} is not a slug: use lowercase letters, digits and single "
                 f"hyphens, at most {SLUG_MAX} characters{hint}",
             )
             return None
@@ -218,11 +257,9 @@ class _Mapping:
         tags = []
         for item in node.value:
             if not isinstance(item, yaml.ScalarNode) or not TAG_RE.fullmatch(item.value):
-                shown = item.value if isinstance(item, yaml.ScalarNode) else _kind(item)
-                self.error(
-                    item,
-                    f"tag '{shown}' is not valid: tags cannot be empty or contain spaces or quotes",
-                )
+                shown = _quote(item.value) if isinstance(item, yaml.ScalarNode) else _kind(item)
+                rule = "tags cannot be empty or contain spaces, quotes or control characters"
+                self.error(item, f"tag {shown} is not valid: {rule}")
             else:
                 tags.append(item.value)
         return tuple(tags)
@@ -251,7 +288,7 @@ def _read_deck_file(path: Path, problems: _Problems) -> tuple[str, str, str] | N
     key = deck.slug("key", "deck key")
     name = deck.text("name", single_line=True)
     if name is not None and not _valid_deck_name(name):
-        deck.error(deck.values["name"], f"deck name '{name}' has an empty part between '::'")
+        deck.error(deck.values["name"], f"deck name {_quote(name)} has an empty part between '::'")
         name = None
     description = deck.text("description", required=False) or ""
     if key is None or name is None:
@@ -265,7 +302,7 @@ def _read_topic_file(path: Path, problems: _Problems) -> Topic | None:
         problems.add(
             path,
             None,
-            f"file name gives the topic slug '{slug}', which is not a slug: name topic files "
+            f"file name gives the topic slug {_quote(slug)}, which is not a slug: name topic files "
             f"like '01-{_slugify(slug) or 'my-topic'}.yaml'",
         )
     topic = _read_file_mapping(path, problems, "topic", TOPIC_KEYS)
@@ -273,7 +310,9 @@ def _read_topic_file(path: Path, problems: _Problems) -> Topic | None:
         return None
     name = topic.text("topic", single_line=True)
     if name is not None and "::" in name:
-        topic.error(topic.values["topic"], f"topic '{name}' contains '::': a topic is one subdeck")
+        topic.error(
+            topic.values["topic"], f"topic {_quote(name)} contains '::': a topic is one subdeck"
+        )
         name = None
     tags = topic.tags()
     questions = tuple(_read_questions(topic))
@@ -318,7 +357,7 @@ def _question_label(item: yaml.MappingNode) -> str:
     """Name a question by its id in messages, if it has one that reads as text."""
     for key_node, value_node in item.value:
         if key_node.value == "id" and isinstance(value_node, yaml.ScalarNode) and value_node.value:
-            return f"question '{value_node.value}'"
+            return f"question {_quote(value_node.value)}"
     return "question"
 
 
@@ -340,7 +379,7 @@ def _check_unique_across_topics(topics: list[Topic], problems: _Problems) -> Non
     _report_duplicates(
         ((topic.name, topic.path, None) for topic in topics if topic.name),
         problems,
-        lambda name: f"duplicate topic '{name}': two files would fill one subdeck",
+        lambda name: f"duplicate topic {_quote(name)}: two files would fill one subdeck",
     )
 
 
@@ -349,14 +388,16 @@ def _report_duplicates(
     problems: _Problems,
     message: Callable[[str], str],
 ) -> None:
+    # Case-insensitive, as Anki's deck names are ("SQL" and "sql" are one subdeck); ids and
+    # slugs are lowercase already.
     seen: dict[str, tuple[Path, int | None]] = {}
     for value, path, line in entries:
-        if value in seen:
-            first_path, first_line = seen[value]
+        if value.casefold() in seen:
+            first_path, first_line = seen[value.casefold()]
             first = f"{first_path}:{first_line}" if first_line is not None else str(first_path)
             problems.add(path, line, f"{message(value)} (first at {first})")
         else:
-            seen[value] = (path, line)
+            seen[value.casefold()] = (path, line)
 
 
 # PyYAML's words for the mistakes people make most, in the words of the person who made them.
@@ -380,6 +421,14 @@ def _explain(problem: str) -> str:
 def _clean_text(value: str) -> str:
     """Drop trailing white space on every line and blank lines around the text."""
     return "\n".join(line.rstrip() for line in value.splitlines()).strip("\n")
+
+
+def _quote(value: str, limit: int = 60) -> str:
+    """Quote a value from the sources for a one-line message: escaped, and cut when long."""
+    shown = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in value)
+    if len(shown) > limit:
+        shown = shown[: limit - 1] + "…"
+    return f"'{shown}'"
 
 
 def _valid_deck_name(name: str) -> bool:
