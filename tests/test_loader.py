@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import DECK_YAML, INVALID, QUESTIONS, write_sources
 from qa2anki.errors import ValidationError
 from qa2anki.loader import load_deck
+from qa2anki.model import Deck
+
+# Fragments of topic files, shuffled by Hypothesis into almost-valid and broken YAML.
+YAML_PIECES = [
+    "topic: T\n", "questions:\n", "  - id: a\n", "  - id: B\n", "    q: Q\n", "    a: A\n",
+    "    a: |\n      x\n", "    tags: [t]\n", "    tags: t\n", "  - x\n", "- \n", "[", "]", "{",
+    "}", ": ", "&a ", "*a", "!!str ", "\t", "'", '"', "#", "\n", "    ", "---\n", "\ufeff",
+    "\x1f", "\\x1f",
+]  # fmt: skip
 
 INVALID_CASES = sorted(path.name for path in INVALID.iterdir() if path.is_dir())
 
@@ -211,3 +223,26 @@ def test_a_source_that_is_a_file(small_sources: Path) -> None:
         load_deck(small_sources / "deck.yaml")
 
     assert str(caught.value) == f"{small_sources / 'deck.yaml'}: not a folder"
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.one_of(
+        st.binary(max_size=300),
+        st.text(max_size=300).map(str.encode),
+        st.lists(st.sampled_from(YAML_PIECES), max_size=30).map(lambda xs: "".join(xs).encode()),
+    )
+)
+def test_any_file_content_loads_or_fails_with_our_error(content: bytes) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        source = write_sources(Path(folder), {"deck.yaml": DECK_YAML})
+        (source / "01-topic.yaml").write_bytes(content)
+        try:
+            loaded: Deck | ValidationError = load_deck(source)
+        except ValidationError as exc:
+            loaded = exc
+    if isinstance(loaded, ValidationError):
+        assert loaded.problems
+        assert all("\n" not in str(problem) for problem in loaded.problems)
+    else:
+        assert loaded.question_count >= 1
