@@ -21,6 +21,7 @@ from qa2anki.errors import SourceError, ValidationError
 from qa2anki.model import Deck, Question, Topic
 
 DECK_FILE = "deck.yaml"
+DECK_FILE_MISNAMED = "deck.yml"
 TOPIC_SUFFIXES = (".yaml", ".yml")
 
 SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -86,47 +87,61 @@ def load_deck(source: Path) -> Deck:
         ValidationError: the sources have problems; ``problems`` holds each of them.
     """
     problems = _Problems()
+    entries = _list_folder(source, problems)
+    header = _read_deck_header(source, entries, problems)
+    topics = [
+        topic
+        for path in _topic_files(source, entries, problems)
+        if (topic := _read_topic_file(path, problems))
+    ]
+    _check_unique_across_topics(topics, problems)
+    if problems.items or header is None:
+        raise ValidationError(sorted(problems.items, key=lambda p: (str(p.path), p.line or 0)))
+    key, name, description = header
+    return Deck(key=key, name=name, description=description, topics=tuple(topics), source=source)
+
+
+def _list_folder(source: Path, problems: _Problems) -> list[Path]:
+    """Return the folder's entries in name order; raise at once when it cannot be read."""
     try:
-        entries = sorted(source.iterdir())
+        return sorted(source.iterdir())
     except FileNotFoundError:
         problems.add(source, None, "no such folder")
     except NotADirectoryError:
         problems.add(source, None, "not a folder")
     except OSError as exc:
         problems.add(source, None, f"cannot read: {exc.strerror or exc}")
-    if problems.items:
-        raise ValidationError(problems.items)
+    raise ValidationError(problems.items)
 
+
+def _read_deck_header(
+    source: Path, entries: list[Path], problems: _Problems
+) -> tuple[str, str, str] | None:
     names = {path.name: path for path in entries}
-    header = None
     if DECK_FILE in names:
-        header = _read_deck_file(names[DECK_FILE], problems)
-    elif "deck.yml" in names:
-        problems.add(names["deck.yml"], None, "rename this file to deck.yaml")
+        return _read_deck_file(names[DECK_FILE], problems)
+    if DECK_FILE_MISNAMED in names:
+        problems.add(names[DECK_FILE_MISNAMED], None, f"rename this file to {DECK_FILE}")
     else:
         problems.add(
             source / DECK_FILE,
             None,
-            "missing: every source folder needs a deck.yaml with 'key' and 'name'",
+            f"missing: every source folder needs a {DECK_FILE} with 'key' and 'name'",
         )
+    return None
 
-    topic_paths = [
+
+def _topic_files(source: Path, entries: list[Path], problems: _Problems) -> list[Path]:
+    paths = [
         path
         for path in entries
         if path.suffix in TOPIC_SUFFIXES
-        and path.name not in (DECK_FILE, "deck.yml")
+        and path.name not in (DECK_FILE, DECK_FILE_MISNAMED)
         and not path.name.startswith(".")
     ]
-    if not topic_paths:
+    if not paths:
         problems.add(source, None, "no topic files (*.yaml) found")
-
-    topics = [topic for path in topic_paths if (topic := _read_topic_file(path, problems))]
-    _check_unique_across_topics(topics, problems)
-
-    if problems.items or header is None:
-        raise ValidationError(sorted(problems.items, key=lambda p: (str(p.path), p.line or 0)))
-    key, name, description = header
-    return Deck(key=key, name=name, description=description, topics=tuple(topics), source=source)
+    return paths
 
 
 def _read_text(path: Path, problems: _Problems) -> str | None:
