@@ -26,9 +26,11 @@ TOPIC_SUFFIXES = (".yaml", ".yml")
 
 SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 SLUG_MAX = 64
-TAG_RE = re.compile(r"[^\s\"\x00-\x1f\x7f-\x9f]+")
 # Characters a field cannot hold: Anki splits fields on U+001F, and the rest are invisible.
-CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Tab and newline are allowed in text.
+_CONTROL = r"\x00-\x08\x0b-\x1f\x7f-\x9f"
+CONTROL_RE = re.compile(f"[{_CONTROL}]")
+TAG_RE = re.compile(rf"[^\s\"{_CONTROL}]+")
 # An optional "01-" or "01_" in front of a topic file's name orders the topics.
 ORDER_PREFIX_RE = re.compile(r"^[0-9]+[-_]")
 
