@@ -18,6 +18,13 @@ from test_loader import INVALID_CASES, expected_problems
 runner = CliRunner()
 
 
+def expected_stderr(case: str, summary_end: str) -> str:
+    """The fixture's expected problems, one a line, then the count and ``summary_end``."""
+    problems = expected_problems(case)
+    count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+    return "\n".join([*problems, f"{count} {summary_end}"]) + "\n"
+
+
 def test_version() -> None:
     result = runner.invoke(app, ["--version"])
 
@@ -86,11 +93,9 @@ def test_check_prints_every_problem_and_exits_1(case: str, monkeypatch: pytest.M
 
     result = runner.invoke(app, ["check", case])
 
-    problems = expected_problems(case)
-    count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
     assert result.exit_code == 1
     assert result.stdout == ""
-    assert result.stderr == "\n".join([*problems, f"{count} found."]) + "\n"
+    assert result.stderr == expected_stderr(case, "found.")
     assert "Traceback" not in result.output
 
 
@@ -103,10 +108,8 @@ def test_build_fails_the_same_way_and_writes_nothing(
 
     result = runner.invoke(app, ["build", case, "--output", str(output)])
 
-    problems = expected_problems(case)
-    count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
     assert result.exit_code == 1
-    assert result.stderr == "\n".join([*problems, f"{count} found; nothing was written."]) + "\n"
+    assert result.stderr == expected_stderr(case, "found; nothing was written.")
     assert list(tmp_path.iterdir()) == []
 
 
