@@ -21,7 +21,9 @@ if TYPE_CHECKING:  # anki.cards cannot be imported before anki.collection
 
 from conftest import QUESTIONS
 from qa2anki.build import build_deck
-from qa2anki.package import MODEL_NAME
+from qa2anki.package import MODEL_ID, MODEL_NAME
+from qa2anki.render import card_css
+from qa2anki.state import describe_plan
 
 pytestmark = pytest.mark.anki
 
@@ -70,8 +72,10 @@ def card_of(col: Collection, question_id: str) -> CardId:
     return card_id
 
 
-def test_fresh_import_gives_the_whole_deck(col: Collection, tmp_path: Path) -> None:
-    apkg = build_deck(QUESTIONS, tmp_path / "deck.apkg").output
+def test_fresh_import_gives_the_whole_deck(
+    col: Collection, shipped_copy: Path, tmp_path: Path
+) -> None:
+    apkg = build_deck(shipped_copy, tmp_path / "deck.apkg").output
 
     log = import_apkg(col, apkg)
 
@@ -102,8 +106,10 @@ def test_fresh_import_gives_the_whole_deck(col: Collection, tmp_path: Path) -> N
     assert positions == sorted(set(positions))
 
 
-def test_cards_render_with_highlighted_code(col: Collection, tmp_path: Path) -> None:
-    import_apkg(col, build_deck(QUESTIONS, tmp_path / "deck.apkg").output)
+def test_cards_render_with_highlighted_code(
+    col: Collection, shipped_copy: Path, tmp_path: Path
+) -> None:
+    import_apkg(col, build_deck(shipped_copy, tmp_path / "deck.apkg").output)
 
     front = col.get_card(card_of(col, "gil")).question()
     assert "Python Fundamentals" in front
@@ -119,7 +125,7 @@ def test_cards_render_with_highlighted_code(col: Collection, tmp_path: Path) -> 
     assert ".card.nightMode, .card.night_mode" in back
 
 
-def test_rebuild_and_reimport_updates_notes_and_keeps_reviews(
+def test_an_edited_answer_updates_exactly_one_note_and_keeps_reviews(
     col: Collection, shipped_copy: Path, tmp_path: Path
 ) -> None:
     first_build = time.time() - 600
@@ -134,39 +140,23 @@ def test_rebuild_and_reimport_updates_notes_and_keeps_reviews(
     reviews_before = review_count(col)
     decks_before = {q: col.get_card(card_of(col, q)).did for q in ids_before}
 
-    fundamentals = shipped_copy / "01-python-fundamentals.yaml"
-    text = fundamentals.read_text(encoding="utf-8")
-    text = text.replace(
-        "q: What is the Global Interpreter Lock (GIL)?",
-        "q: What is the Global Interpreter Lock (GIL), and why does it matter?",
-    )
-    text = text.replace(
+    edit(
+        shipped_copy / "01-python-fundamentals.yaml",
         "a: A list is mutable, allowing modifications,",
         "a: A list is **mutable**, allowing modifications,",
     )
-    fundamentals.write_text(text, encoding="utf-8")
-    log = import_apkg(
-        col, build_deck(shipped_copy, tmp_path / "v2.apkg", timestamp=first_build + 60).output
-    )
+    result = build_deck(shipped_copy, tmp_path / "v2.apkg", timestamp=first_build + 60)
+    log = import_apkg(col, result.output)
 
-    assert (len(log.new), len(log.duplicate), len(log.conflicting), len(log.missing_notetype)) == (
-        0,
-        0,
-        0,
-        0,
-    )
-    assert len(log.updated) == 100
+    assert result.plan.changed == ("list-vs-tuple",)
+    assert [entry.fields[3] for entry in log.updated] == ["list-vs-tuple"]
+    # Anki reports notes that are already up to date as duplicates and leaves them alone.
+    assert len(log.duplicate) == 99
+    assert (len(log.new), len(log.conflicting), len(log.missing_notetype)) == (0, 0, 0)
     assert col.note_count() == 100
     assert col.card_count() == 100
     assert notes_by_id(col) == ids_before
-    assert [m.name for m in col.models.all_names_and_ids() if m.name.startswith("qa2anki")] == [
-        MODEL_NAME
-    ]
-    gil = col.get_note(ids_before["gil"])
-    assert (
-        gil["Question"]
-        == "<p>What is the Global Interpreter Lock (GIL), and why does it matter?</p>"
-    )
+    assert qa2anki_note_types(col) == [MODEL_NAME]
     assert (
         "A list is <strong>mutable</strong>, allowing"
         in col.get_note(ids_before["list-vs-tuple"])["Answer"]
@@ -177,10 +167,53 @@ def test_rebuild_and_reimport_updates_notes_and_keeps_reviews(
     assert {q: col.get_card(card_of(col, q)).did for q in ids_before} == decks_before
 
 
-def test_moved_question_keeps_its_card_in_the_old_subdeck(
+def test_an_edit_made_in_anki_to_an_unchanged_note_survives_a_reimport(
     col: Collection, shipped_copy: Path, tmp_path: Path
 ) -> None:
-    """What the README tells users about moving a question to another topic."""
+    first_build = time.time() - 600
+    import_apkg(col, build_deck(shipped_copy, tmp_path / "v1.apkg", timestamp=first_build).output)
+    gil = col.get_note(notes_by_id(col)["gil"])
+    gil["Answer"] += "<p>My own mnemonic: one lock to rule them all.</p>"
+    gil.tags.append("mine")
+    col.update_note(gil)
+
+    edit(shipped_copy / "01-python-fundamentals.yaml", "A list is mutable", "A list is changeable")
+    log = import_apkg(
+        col, build_deck(shipped_copy, tmp_path / "v2.apkg", timestamp=time.time() + 60).output
+    )
+
+    assert [entry.fields[3] for entry in log.updated] == ["list-vs-tuple"]
+    kept = col.get_note(gil.id)
+    assert kept["Answer"].endswith("<p>My own mnemonic: one lock to rule them all.</p>")
+    assert "mine" in kept.tags
+
+
+def test_a_css_change_updates_the_note_type_in_place(
+    col: Collection, shipped_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first_build = time.time() - 600
+    import_apkg(col, build_deck(shipped_copy, tmp_path / "v1.apkg", timestamp=first_build).output)
+    css = card_css() + "\n.qa2anki .answer { line-height: 1.6; }\n"
+    monkeypatch.setattr("qa2anki.package.card_css", lambda: css)
+
+    result = build_deck(shipped_copy, tmp_path / "v2.apkg", timestamp=first_build + 60)
+    log = import_apkg(col, result.output)
+
+    assert result.plan.note_type == "changed"
+    assert (len(log.new), len(log.updated), len(log.duplicate)) == (0, 0, 100)
+    assert (len(log.conflicting), len(log.missing_notetype)) == (0, 0)
+    assert qa2anki_note_types(col) == [MODEL_NAME]
+    model = col.models.by_name(MODEL_NAME)
+    assert model is not None
+    assert model["id"] == MODEL_ID
+    assert model["css"] == css
+    assert col.note_count() == 100
+
+
+def test_moved_and_removed_questions_and_the_searches_the_build_prints(
+    col: Collection, shipped_copy: Path, tmp_path: Path
+) -> None:
+    """What the README and the build's report tell users about moving and removing questions."""
     first_build = time.time() - 600
     import_apkg(col, build_deck(shipped_copy, tmp_path / "v1.apkg", timestamp=first_build).output)
     card_before = card_of(col, "gil")
@@ -190,20 +223,45 @@ def test_moved_question_keeps_its_card_in_the_old_subdeck(
     text = fundamentals.read_text(encoding="utf-8")
     start = text.index("  - id: gil\n")
     end = text.index("  - id: ", start + 1)
-    fundamentals.write_text(text[:start] + text[end:], encoding="utf-8")
+    removed = text.index("  - id: name-main\n")
+    fundamentals.write_text(text[:start] + text[end:removed], encoding="utf-8")
     concurrency.write_text(
         concurrency.read_text(encoding="utf-8") + "\n" + text[start:end], encoding="utf-8"
     )
-    log = import_apkg(
-        col, build_deck(shipped_copy, tmp_path / "v2.apkg", timestamp=first_build + 60).output
-    )
+    result = build_deck(shipped_copy, tmp_path / "v2.apkg", timestamp=first_build + 60)
+    log = import_apkg(col, result.output)
 
-    assert (len(log.new), len(log.duplicate), len(log.conflicting)) == (0, 0, 0)
+    (moved,) = result.plan.moved
+    assert (moved.id, moved.from_deck, moved.to_deck) == (
+        "gil",
+        f"{DECK}::Python Fundamentals",
+        f"{DECK}::Advanced Python & Concurrency",
+    )
+    assert [entry.fields[3] for entry in log.updated] == ["gil"]
+    assert (len(log.new), len(log.conflicting)) == (0, 0)
     assert card_of(col, "gil") == card_before
     card = col.get_card(card_before)
     assert col.decks.name(card.did) == f"{DECK}::Python Fundamentals"
     assert card.note().tags == ["advanced-python-concurrency"]
     assert card.note()["Topic"] == "Advanced Python &amp; Concurrency"
+
+    # The report's searches find exactly the card to move and the note to delete.
+    assert [r.id for r in result.plan.removed] == ["name-main"]
+    assert col.note_count() == 100
+    report = describe_plan(result.plan, DECK, result.state_file, verbose=False)
+    move_search, delete_search = [line.strip() for line in report if line.startswith("    ")]
+    assert col.find_cards(move_search) == [card_before]
+    assert col.find_notes(delete_search) == [notes_by_id(col)["name-main"]]
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def qa2anki_note_types(col: Collection) -> list[str]:
+    return [m.name for m in col.models.all_names_and_ids() if m.name.startswith("qa2anki")]
 
 
 def review_count(col: Collection) -> int:

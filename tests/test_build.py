@@ -6,12 +6,14 @@ import sqlite3
 import zipfile
 from pathlib import Path
 
+import genanki
 import pytest
 
 from qa2anki import build
 from qa2anki.build import build_deck, default_output
-from qa2anki.errors import OutputError, ValidationError
+from qa2anki.errors import OutputError, StateError, ValidationError
 from qa2anki.loader import load_deck
+from qa2anki.state import read_state, state_path
 
 
 def read_notes(apkg: Path, tmp_path: Path) -> list[tuple[str, int, str]]:
@@ -74,8 +76,8 @@ def test_a_failed_write_keeps_the_old_deck_and_leaves_no_temporary_file(
     output.write_bytes(b"yesterday's deck")
     real_write = build._write_apkg
 
-    def write_half_then_fail(package: object, path: Path, timestamp: float) -> None:
-        real_write(package, path, timestamp)
+    def write_half_then_fail(package: genanki.Package, path: Path, first_id: int) -> None:
+        real_write(package, path, first_id)
         with path.open("r+b") as file:
             file.truncate(100)
         raise OSError(28, "No space left on device")
@@ -88,6 +90,7 @@ def test_a_failed_write_keeps_the_old_deck_and_leaves_no_temporary_file(
     assert str(caught.value) == f"{output}: cannot write: No space left on device"
     assert output.read_bytes() == b"yesterday's deck"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["deck.apkg", "small"]
+    assert not state_path(small_sources).exists()
 
 
 def test_output_that_is_a_folder_is_refused(small_sources: Path, tmp_path: Path) -> None:
@@ -114,9 +117,14 @@ def test_rebuild_replaces_the_deck_and_respects_the_umask(
 ) -> None:
     output = tmp_path / "deck.apkg"
     build_deck(small_sources, output, timestamp=1_700_000_000)
+    (small_sources / "02-more.yaml").write_text(
+        "topic: More\nquestions:\n  - {id: third, q: Three, a: Changed.}\n", encoding="utf-8"
+    )
     build_deck(small_sources, output, timestamp=1_700_000_100)
 
-    assert {mod for _, mod, _ in read_notes(output, tmp_path)} == {1_700_000_100}
+    assert [mod for _, mod, _ in read_notes(output, tmp_path)] == [1_700_000_000] * 2 + [
+        1_700_000_100
+    ]
     assert output.stat().st_mode & 0o777 == 0o666 & ~build._umask()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["deck.apkg", "small", "unzipped"]
 
@@ -148,3 +156,91 @@ def test_too_long_output_name_is_an_output_error(small_sources: Path, tmp_path: 
         build_deck(small_sources, output)
 
     assert str(caught.value) == f"{output}: cannot write: File name too long"
+
+
+def test_the_same_inputs_give_the_same_bytes(small_sources: Path, tmp_path: Path) -> None:
+    first = build_deck(small_sources, tmp_path / "first.apkg", timestamp=1_700_000_000).output
+    # Later, with the state file the first build wrote: no note changed, so no stamp did.
+    second = build_deck(small_sources, tmp_path / "second.apkg", timestamp=1_800_000_000).output
+
+    assert first.read_bytes() == second.read_bytes()
+    with zipfile.ZipFile(first) as archive:
+        assert {info.date_time for info in archive.infolist()} == {build.ZIP_TIME}
+
+
+def test_a_one_word_edit_changes_the_bytes(small_sources: Path, tmp_path: Path) -> None:
+    first = build_deck(small_sources, tmp_path / "first.apkg", timestamp=1_700_000_000).output
+    basics = small_sources / "01-basics.yaml"
+    basics.write_text(
+        basics.read_text(encoding="utf-8").replace("What is two?", "What is deux?"),
+        encoding="utf-8",
+    )
+    second = build_deck(small_sources, tmp_path / "second.apkg", timestamp=1_700_000_000).output
+
+    assert first.read_bytes() != second.read_bytes()
+
+
+def test_ids_start_at_the_latest_stamp_never_in_the_future(
+    small_sources: Path, tmp_path: Path
+) -> None:
+    output = build_deck(small_sources, tmp_path / "d.apkg", timestamp=1_700_000_000).output
+
+    with zipfile.ZipFile(output) as archive:
+        archive.extract("collection.anki2", tmp_path)
+    connection = sqlite3.connect(tmp_path / "collection.anki2")
+    try:
+        ids = [i for (i,) in connection.execute("SELECT id FROM notes UNION SELECT id FROM cards")]
+    finally:
+        connection.close()
+    assert sorted(ids) == list(range(1_700_000_000_000, 1_700_000_000_006))
+
+
+def test_build_writes_the_state_file_and_leaves_it_alone_when_nothing_changed(
+    small_sources: Path, tmp_path: Path
+) -> None:
+    lock = state_path(small_sources)
+    build_deck(small_sources, tmp_path / "d.apkg", timestamp=1_700_000_000)
+    written = lock.stat()
+
+    result = build_deck(small_sources, tmp_path / "d.apkg", timestamp=1_700_000_100)
+
+    assert read_state(lock) == result.plan.state
+    assert result.plan.unchanged == ("first", "second", "third")
+    assert lock.stat().st_mtime_ns == written.st_mtime_ns
+    assert lock.stat().st_ino == written.st_ino
+
+
+def test_a_deleted_state_file_is_rebuilt(small_sources: Path, tmp_path: Path) -> None:
+    build_deck(small_sources, tmp_path / "d.apkg", timestamp=1_700_000_000)
+    state_path(small_sources).unlink()
+
+    result = build_deck(small_sources, tmp_path / "d.apkg", timestamp=1_700_000_100)
+
+    assert result.plan.added == ("first", "second", "third")
+    assert read_state(state_path(small_sources)).notes["first"].mod == 1_700_000_100
+
+
+def test_dry_run_writes_nothing(small_sources: Path, tmp_path: Path) -> None:
+    output = tmp_path / "out" / "d.apkg"
+
+    result = build_deck(small_sources, output, timestamp=1_700_000_000, dry_run=True)
+
+    assert (result.dry_run, result.output, result.plan.added) == (
+        True,
+        output,
+        ("first", "second", "third"),
+    )
+    assert not output.parent.exists()
+    assert not state_path(small_sources).exists()
+
+
+def test_a_damaged_state_file_stops_the_build_before_anything_is_written(
+    small_sources: Path, tmp_path: Path
+) -> None:
+    state_path(small_sources).write_text("{", encoding="utf-8")
+
+    with pytest.raises(StateError):
+        build_deck(small_sources, tmp_path / "d.apkg")
+
+    assert not (tmp_path / "d.apkg").exists()
+    assert state_path(small_sources).read_text(encoding="utf-8") == "{"

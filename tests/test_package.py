@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
+import json
+import sqlite3
 from pathlib import Path
+
+import genanki
 
 from conftest import DECK_YAML, QUESTIONS, write_sources
 from qa2anki.loader import load_deck
-from qa2anki.package import build_package, deck_id, note_type, question_guid
+from qa2anki.model import Deck
+from qa2anki.package import MODEL_ID, Stamps, build_package, deck_id, note_type, question_guid
 from qa2anki.render import card_css, render_deck
+from qa2anki.state import State, plan_build
+
+
+def package(deck: Deck) -> genanki.Package:
+    """Package a deck as its first build does."""
+    rendered = render_deck(deck)
+    return build_package(rendered, plan_build(rendered, State(), 1_700_000_000).stamps)
 
 
 def test_note_type_structure_is_frozen() -> None:
@@ -47,13 +60,11 @@ def test_guid_comes_from_deck_key_and_question_id_only() -> None:
 
 def test_editing_text_keeps_the_guid(small_sources: Path) -> None:
     deck = load_deck(small_sources)
-    before = build_package(render_deck(deck))
+    before = package(deck)
     topic = deck.topics[0]
     edited_question = dataclasses.replace(topic.questions[0], q="Rewritten?", a="Rewritten.")
     edited_topic = dataclasses.replace(topic, questions=(edited_question, *topic.questions[1:]))
-    after = build_package(
-        render_deck(dataclasses.replace(deck, topics=(edited_topic, *deck.topics[1:])))
-    )
+    after = package(dataclasses.replace(deck, topics=(edited_topic, *deck.topics[1:])))
 
     def guids(pkg: object) -> list[str]:
         return [note.guid for d in pkg.decks for note in d.notes]  # type: ignore[attr-defined]
@@ -71,7 +82,7 @@ def test_deck_ids_are_stable_and_distinct() -> None:
 
 
 def test_package_has_root_deck_and_a_subdeck_per_topic(small_sources: Path) -> None:
-    pkg = build_package(render_deck(load_deck(small_sources)))
+    pkg = package(load_deck(small_sources))
 
     assert [d.name for d in pkg.decks] == ["Test Deck", "Test Deck::Basics", "Test Deck::More"]
     assert pkg.decks[0].notes == []
@@ -79,7 +90,7 @@ def test_package_has_root_deck_and_a_subdeck_per_topic(small_sources: Path) -> N
 
 
 def test_notes_fields_tags_and_order(small_sources: Path) -> None:
-    pkg = build_package(render_deck(load_deck(small_sources)))
+    pkg = package(load_deck(small_sources))
     notes = [note for d in pkg.decks for note in d.notes]
 
     first, second, third = notes
@@ -107,15 +118,31 @@ def test_topic_names_are_escaped_in_their_field(tmp_path: Path) -> None:
             "t.yaml": 'topic: "Q&A <b>"\nquestions:\n  - {id: x, q: Q, a: A}\n',
         },
     )
-    (note,) = build_package(render_deck(load_deck(source))).decks[1].notes
+    (note,) = package(load_deck(source)).decks[1].notes
 
     assert note.fields[2] == "Q&amp;A &lt;b&gt;"
 
 
 def test_shipped_deck_packages_100_notes_with_unique_guids() -> None:
-    pkg = build_package(render_deck(load_deck(QUESTIONS)))
+    pkg = package(load_deck(QUESTIONS))
     notes = [note for d in pkg.decks for note in d.notes]
 
     assert len(notes) == 100
     assert len({note.guid for note in notes}) == 100
     assert len(pkg.decks) == 11
+
+
+def test_notes_and_the_note_type_carry_their_own_stamps(small_sources: Path) -> None:
+    rendered = render_deck(load_deck(small_sources))
+    stamps = Stamps(note_type=1_600_000_000, notes={"first": 11, "second": 22, "third": 33})
+    connection = sqlite3.connect(":memory:")
+    cursor = connection.cursor()
+
+    build_package(rendered, stamps).write_to_db(cursor, 1_999_999_999, itertools.count(1000))
+
+    mods = dict(cursor.execute("SELECT substr(flds, -5), mod FROM notes").fetchall())
+    assert sorted(mods.values()) == [11, 22, 33]
+    assert sorted(m for (m,) in cursor.execute("SELECT mod FROM cards")) == [11, 22, 33]
+    (models,) = cursor.execute("SELECT models FROM col").fetchone()
+    assert json.loads(models)[str(MODEL_ID)]["mod"] == 1_600_000_000
+    assert stamps.latest == 1_600_000_000

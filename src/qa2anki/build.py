@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import itertools
 import os
+import shutil
 import sqlite3
 import tempfile
 import time
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,38 +20,58 @@ from qa2anki.loader import load_deck
 from qa2anki.model import Deck
 from qa2anki.package import build_package
 from qa2anki.render import render_deck
+from qa2anki.state import Plan, format_state, plan_build, read_state, state_path
 
 DEFAULT_OUTPUT_DIR = Path("build")
+# Zip entries carry this fixed time so that the same inputs give the same bytes.
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 
 @dataclass(frozen=True)
 class BuildResult:
-    """What a build wrote."""
+    """What a build wrote (or, for a dry run, would write), and what changed."""
 
     deck: Deck
     output: Path
+    plan: Plan
+    state_file: Path
+    dry_run: bool = False
 
 
 def build_deck(
-    source: Path, output: Path | None = None, *, timestamp: float | None = None
+    source: Path,
+    output: Path | None = None,
+    *,
+    timestamp: float | None = None,
+    dry_run: bool = False,
 ) -> BuildResult:
-    """Build the ``.apkg`` for the sources in ``source``.
+    """Build the ``.apkg`` for the sources in ``source`` and update its state file.
 
     Args:
         source: the source folder (``deck.yaml`` and one YAML file per topic).
         output: where to write the deck; ``build/<key>.apkg`` by default.
-        timestamp: the modification time given to notes and the note type, in seconds since
-            the epoch; now by default.  Anki updates a note on re-import only when this is newer.
+        timestamp: the time, in seconds since the epoch, given to notes whose content is new
+            or changed since the state file was written (now by default).  Unchanged notes
+            keep their time, so that Anki's re-import leaves them alone.
+        dry_run: compute the plan only; write nothing.
 
     Raises:
         ValidationError: the sources have problems; nothing was written.
+        StateError: the state file is damaged; nothing was written.
         OutputError: the deck could not be written; any previous deck is left as it was.
     """
     deck = load_deck(source)
-    package = build_package(render_deck(deck))
+    rendered = render_deck(deck)
+    state_file = state_path(source)
+    now = int(time.time() if timestamp is None else timestamp)
+    plan = plan_build(rendered, read_state(state_file), now)
     output = output or default_output(deck)
-    write_atomically(package, output, time.time() if timestamp is None else timestamp)
-    return BuildResult(deck=deck, output=output)
+    if not dry_run:
+        package = build_package(rendered, plan.stamps)
+        first_id = plan.stamps.latest * 1000
+        write_atomically(output, lambda path: _write_apkg(package, path, first_id))
+        write_state(state_file, format_state(plan.state))
+    return BuildResult(deck, output, plan, state_file, dry_run)
 
 
 def check_sources(source: Path) -> Deck:
@@ -62,11 +84,21 @@ def default_output(deck: Deck) -> Path:
     return DEFAULT_OUTPUT_DIR / f"{deck.key}.apkg"
 
 
-def write_atomically(package: genanki.Package, output: Path, timestamp: float) -> None:
-    """Write the package to a temporary file beside ``output``, then rename it into place.
+def write_state(path: Path, text: str) -> None:
+    """Write the state file, leaving it untouched when its content is the same."""
+    try:
+        if path.read_text(encoding="utf-8") == text:
+            return
+    except (OSError, UnicodeDecodeError):
+        pass
+    write_atomically(path, lambda temp: temp.write_text(text, encoding="utf-8"))
 
-    A failed or interrupted write never leaves a half-written deck at ``output`` and never
-    destroys the deck that was there before.
+
+def write_atomically(output: Path, write: Callable[[Path], object]) -> None:
+    """Let ``write`` fill a temporary file beside ``output``, then rename it into place.
+
+    A failed or interrupted write never leaves a half-written file at ``output`` and never
+    destroys the file that was there before.
     """
     shown = output
     try:
@@ -82,7 +114,8 @@ def write_atomically(package: genanki.Package, output: Path, timestamp: float) -
     os.close(fd)
     temp = Path(temp_name)
     try:
-        _write_apkg(package, temp, timestamp)
+        write(temp)
+        _fsync_file(temp)
         temp.chmod(0o666 & ~_umask())
         temp.replace(output)
     except OSError as exc:
@@ -92,24 +125,41 @@ def write_atomically(package: genanki.Package, output: Path, timestamp: float) -
     _fsync_dir(output.parent)
 
 
-def _write_apkg(package: genanki.Package, path: Path, timestamp: float) -> None:
-    """Write the package as an .apkg, keeping genanki's scratch database in a folder we clean up."""
+def _write_apkg(package: genanki.Package, path: Path, first_id: int) -> None:
+    """Write the package as an .apkg whose bytes depend only on its content.
+
+    genanki's scratch database goes to a folder we clean up; notes and cards are numbered
+    from ``first_id`` (derived from the stamps, so never in the future); the zip entries
+    carry a fixed time and mode.
+    """
     with tempfile.TemporaryDirectory(prefix="qa2anki-") as scratch:
         db_path = Path(scratch) / "collection.anki2"
         connection = sqlite3.connect(db_path)
         try:
-            package.write_to_db(
-                connection.cursor(), timestamp, itertools.count(int(timestamp * 1000))
-            )
+            # The timestamp genanki takes is unused: every note and the note type carry their
+            # own stamp.
+            package.write_to_db(connection.cursor(), first_id / 1000, itertools.count(first_id))
             connection.commit()
         finally:
             connection.close()
-        with path.open("wb") as file:
-            with zipfile.ZipFile(file, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-                archive.write(db_path, "collection.anki2")
-                archive.writestr("media", "{}")
-            file.flush()
-            os.fsync(file.fileno())
+        database = _zip_entry("collection.anki2", db_path.stat().st_size)
+        with zipfile.ZipFile(path, "w") as archive:
+            with db_path.open("rb") as db, archive.open(database, "w") as entry:
+                shutil.copyfileobj(db, entry, 1 << 20)
+            archive.writestr(_zip_entry("media", 2), "{}")
+
+
+def _zip_entry(name: str, size: int) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time=ZIP_TIME)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = 0o644 << 16
+    info.file_size = size  # lets zipfile choose ZIP64 for a very large deck up front
+    return info
+
+
+def _fsync_file(path: Path) -> None:
+    with path.open("rb") as file:
+        os.fsync(file.fileno())
 
 
 def _umask() -> int:

@@ -44,3 +44,7 @@ class ValidationError(Qa2AnkiError):
 
 class OutputError(Qa2AnkiError):
     """The deck could not be written."""
+
+
+class StateError(Qa2AnkiError):
+    """The state file (``qa2anki.lock``) cannot be used."""

@@ -9,12 +9,15 @@ structure may not.  ``tests/test_package.py`` pins them.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from html import escape
+from typing import Any
 
 import genanki
 
-from qa2anki.model import Deck, RenderedDeck
+from qa2anki.model import Deck, RenderedDeck, RenderedQuestion
 from qa2anki.render import card_css
 
 MODEL_ID = 1594302817
@@ -36,9 +39,48 @@ BACK_TEMPLATE = """\
 </div>"""
 
 
-def note_type() -> genanki.Model:
-    """Return the one note type every qa2anki note uses."""
-    return genanki.Model(
+@dataclass(frozen=True)
+class Stamps:
+    """The modification times to give the note type and each note (by question id).
+
+    Anki updates an existing note or note type on re-import only when the incoming ``mod``
+    is newer, so these advance only when the content does (see ``qa2anki.state``).
+    """
+
+    note_type: int
+    notes: Mapping[str, int]
+
+    @property
+    def latest(self) -> int:
+        return max(self.note_type, *self.notes.values())
+
+
+class _StampedModel(genanki.Model):  # type: ignore[misc]
+    """A genanki model written with its own ``mod`` rather than the build time."""
+
+    def __init__(self, mod: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.mod = mod
+
+    def to_json(self, timestamp: float, deck_id: int) -> dict[str, Any]:
+        return dict(super().to_json(self.mod, deck_id))
+
+
+class _StampedNote(genanki.Note):  # type: ignore[misc]
+    """A genanki note (and its card) written with its own ``mod`` rather than the build time."""
+
+    def __init__(self, mod: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.mod = mod
+
+    def write_to_db(self, cursor: Any, timestamp: float, deck_id: int, id_gen: Any) -> None:
+        super().write_to_db(cursor, self.mod, deck_id, id_gen)
+
+
+def note_type(mod: int = 0) -> genanki.Model:
+    """Return the one note type every qa2anki note uses, stamped with ``mod``."""
+    return _StampedModel(
+        mod,
         model_id=MODEL_ID,
         name=MODEL_NAME,
         fields=[{"name": name} for name in FIELDS],
@@ -46,6 +88,29 @@ def note_type() -> genanki.Model:
         css=card_css(),
         sort_field_index=0,
     )
+
+
+def note_type_fingerprint() -> str:
+    """Return a hash of everything a re-import would change in the note type."""
+    return _fingerprint(
+        [MODEL_NAME, FIELDS, TEMPLATE_NAME, FRONT_TEMPLATE, BACK_TEMPLATE, card_css()]
+    )
+
+
+def note_fingerprint(deck: Deck, item: RenderedQuestion) -> str:
+    """Return a hash of everything a re-import would change in a question's note.
+
+    The subdeck is included although Anki never moves an existing card: a moved question
+    also changes its Topic field and tags, and the plan reports the move.
+    """
+    return _fingerprint(
+        [_note_fields(item), _note_tags(item), topic_deck_name(deck, item.topic.name)]
+    )
+
+
+def _fingerprint(content: object) -> str:
+    data = json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return hashlib.sha256(data).hexdigest()[:20]
 
 
 def question_guid(deck_key: str, question_id: str) -> str:
@@ -65,10 +130,10 @@ def topic_deck_name(deck: Deck, topic_name: str) -> str:
     return f"{deck.name}::{topic_name}"
 
 
-def build_package(rendered: RenderedDeck) -> genanki.Package:
+def build_package(rendered: RenderedDeck, stamps: Stamps) -> genanki.Package:
     """Package a rendered deck as one root deck with a subdeck per topic."""
     deck = rendered.deck
-    model = note_type()
+    model = note_type(stamps.note_type)
     root = genanki.Deck(deck_id(deck.name), deck.name, description=rendered.description_html)
     subdecks: dict[str, genanki.Deck] = {}
     for position, item in enumerate(rendered.questions, start=1):
@@ -76,21 +141,31 @@ def build_package(rendered: RenderedDeck) -> genanki.Package:
         if name not in subdecks:
             subdecks[name] = genanki.Deck(deck_id(name), name)
         subdecks[name].add_note(
-            genanki.Note(
+            _StampedNote(
+                stamps.notes[item.question.id],
                 model=model,
-                fields=[
-                    item.question_html,
-                    item.answer_html,
-                    escape(item.topic.name),
-                    escape(item.question.id),
-                ],
+                fields=_note_fields(item),
                 guid=question_guid(deck.key, item.question.id),
-                tags=_unique((item.topic.slug, *item.topic.tags, *item.question.tags)),
+                tags=_note_tags(item),
                 # A new card's due is its place in the new queue: keep the sources' order.
                 due=position,
             )
         )
     return genanki.Package([root, *subdecks.values()])
+
+
+def _note_fields(item: RenderedQuestion) -> list[str]:
+    """Return the note's fields in ``FIELDS`` order, as HTML."""
+    return [
+        item.question_html,
+        item.answer_html,
+        escape(item.topic.name),
+        escape(item.question.id),
+    ]
+
+
+def _note_tags(item: RenderedQuestion) -> list[str]:
+    return _unique((item.topic.slug, *item.topic.tags, *item.question.tags))
 
 
 def _unique(tags: Iterable[str]) -> list[str]:

@@ -1,0 +1,264 @@
+"""The state file and the plan: what changed since the last build, and each note's stamp."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import QUESTIONS
+from qa2anki.errors import StateError
+from qa2anki.loader import load_deck
+from qa2anki.model import RenderedDeck
+from qa2anki.render import render_deck
+from qa2anki.state import (
+    STATE_FILE,
+    Entry,
+    Moved,
+    NoteEntry,
+    Plan,
+    Removed,
+    State,
+    describe_plan,
+    format_state,
+    plan_build,
+    read_state,
+    state_path,
+)
+
+T0 = 1_700_000_000
+
+
+def rendered(source: Path) -> RenderedDeck:
+    return render_deck(load_deck(source))
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def first_plan(source: Path, now: int = T0) -> Plan:
+    return plan_build(rendered(source), State(), now)
+
+
+def test_first_build_adds_everything_at_now(small_sources: Path) -> None:
+    plan = first_plan(small_sources)
+
+    assert (plan.added, plan.changed, plan.unchanged) == (("first", "second", "third"), (), ())
+    assert (plan.moved, plan.removed, plan.note_type, plan.first) == ((), (), "added", True)
+    assert plan.stamps.note_type == T0
+    assert dict(plan.stamps.notes) == {"first": T0, "second": T0, "third": T0}
+    assert plan.state.notes["second"] == NoteEntry(
+        hash=plan.state.notes["second"].hash,
+        mod=T0,
+        deck="Test Deck::Basics",
+        question="What is two?",
+    )
+
+
+def test_unchanged_sources_keep_every_stamp(small_sources: Path) -> None:
+    before = first_plan(small_sources)
+
+    plan = plan_build(rendered(small_sources), before.state, T0 + 500)
+
+    assert plan.unchanged == ("first", "second", "third")
+    assert (plan.added, plan.changed, plan.removed, plan.moved) == ((), (), (), ())
+    assert (plan.note_type, plan.first) == ("unchanged", False)
+    assert plan.stamps == before.stamps
+    assert plan.state == before.state
+
+
+def test_an_edit_restamps_only_that_note(small_sources: Path) -> None:
+    before = first_plan(small_sources)
+    edit(small_sources / "01-basics.yaml", "The number `1`.", "The number `1`, one.")
+
+    plan = plan_build(rendered(small_sources), before.state, T0 + 500)
+
+    assert (plan.changed, plan.unchanged) == (("first",), ("second", "third"))
+    assert dict(plan.stamps.notes) == {"first": T0 + 500, "second": T0, "third": T0}
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("tags: [starter]", "tags: [starter, extra]"),  # a topic tag changes every note's tags
+        ("topic: Basics", "topic: Basic things"),  # the Topic field and the subdeck
+    ],
+)
+def test_topic_level_edits_change_the_topic_notes(small_sources: Path, old: str, new: str) -> None:
+    before = first_plan(small_sources)
+    edit(small_sources / "01-basics.yaml", old, new)
+
+    plan = plan_build(rendered(small_sources), before.state, T0 + 1)
+
+    assert (plan.changed, plan.unchanged) == (("first", "second"), ("third",))
+
+
+def test_a_changed_note_is_always_stamped_later_even_if_the_clock_went_back(
+    small_sources: Path,
+) -> None:
+    before = first_plan(small_sources)
+    edit(small_sources / "02-more.yaml", "a: Three.", "a: Three!")
+
+    plan = plan_build(rendered(small_sources), before.state, T0 - 3600)
+
+    assert plan.stamps.notes["third"] == T0 + 1
+    assert plan.stamps.notes["first"] == T0
+
+
+def test_add_remove_and_move(small_sources: Path) -> None:
+    before = first_plan(small_sources)
+    basics = small_sources / "01-basics.yaml"
+    # Move "second" to the other topic, remove "first" and add "fourth".
+    basics.write_text(
+        "topic: Basics\nquestions:\n  - {id: fourth, q: Four, a: Four.}\n", encoding="utf-8"
+    )
+    edit(
+        small_sources / "02-more.yaml",
+        "    a: Three.\n",
+        "    a: Three.\n  - id: second\n    q: What is two?\n    a: Two.\n",
+    )
+
+    plan = plan_build(rendered(small_sources), before.state, T0 + 9)
+
+    assert plan.added == ("fourth",)
+    assert plan.changed == ("second",)
+    assert plan.unchanged == ("third",)
+    assert plan.moved == (Moved("second", "Test Deck::Basics", "Test Deck::More", "more"),)
+    assert plan.removed == (Removed("first", "Test Deck::Basics", "What is **one**?"),)
+    assert sorted(plan.state.notes) == ["fourth", "second", "third"]
+    assert dict(plan.stamps.notes) == {"fourth": T0 + 9, "second": T0 + 9, "third": T0}
+
+
+def test_a_new_deck_key_makes_every_note_new_and_every_old_one_removed(
+    small_sources: Path,
+) -> None:
+    before = first_plan(small_sources)
+    edit(small_sources / "deck.yaml", "key: test-deck", "key: other-deck")
+
+    plan = plan_build(rendered(small_sources), before.state, T0 + 1)
+
+    assert plan.key_changed_from == "test-deck"
+    assert plan.added == ("first", "second", "third")
+    assert [r.id for r in plan.removed] == ["first", "second", "third"]
+    assert plan.state.key == "other-deck"
+
+
+def test_a_css_change_restamps_the_note_type_only(
+    small_sources: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = first_plan(small_sources)
+    monkeypatch.setattr("qa2anki.package.card_css", lambda: ".card { color: red; }")
+
+    plan = plan_build(rendered(small_sources), before.state, T0 + 7)
+
+    assert plan.note_type == "changed"
+    assert plan.stamps.note_type == T0 + 7
+    assert plan.unchanged == ("first", "second", "third")
+
+
+def test_state_file_round_trips_and_is_sorted_with_one_note_per_line(
+    small_sources: Path,
+) -> None:
+    state = first_plan(small_sources).state
+
+    text = format_state(state)
+
+    path = small_sources / STATE_FILE
+    path.write_text(text, encoding="utf-8")
+    assert read_state(path) == state
+    note_lines = [line for line in text.splitlines() if line.startswith("    ")]
+    assert [json.loads(line.split(": ", 1)[0]) for line in note_lines] == [
+        "first",
+        "second",
+        "third",
+    ]
+    assert format_state(read_state(path)) == text
+    assert json.loads(text)["notes"]["first"]["question"] == "What is **one**?"
+
+
+def test_a_missing_state_file_is_an_empty_state(tmp_path: Path) -> None:
+    assert read_state(tmp_path / STATE_FILE) == State()
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "why"),
+    [
+        (
+            '{\n  "format": 1,\n<<<<<<< HEAD\n',
+            3,
+            "it has unresolved merge conflict markers",
+        ),
+        ('{\n  "format": 1,\n  "key": \n}\n', 4, "it is not valid JSON (Expecting value)"),
+        ('{"format": 2}\n', None, "unexpected content (format 2, expected 1)"),
+        (
+            '{"format": 1, "key": "k", "note_type": {"hash": "h", "mod": "soon"}, "notes": {}}',
+            None,
+            "unexpected content (expected a time in seconds, found 'soon')",
+        ),
+        ("[]", None, "unexpected content (not an object)"),
+    ],
+)
+def test_a_damaged_state_file_is_reported_with_its_line(
+    tmp_path: Path, text: str, line: int | None, why: str
+) -> None:
+    path = tmp_path / STATE_FILE
+    path.write_text(text, encoding="utf-8")
+
+    with pytest.raises(StateError) as caught:
+        read_state(path)
+
+    where = f"{path}:{line}" if line else f"{path}"
+    assert str(caught.value) == (
+        f"{where}: damaged state file: {why}; delete it and build again to start afresh"
+    )
+
+
+def test_the_shipped_state_file_is_up_to_date() -> None:
+    """questions/qa2anki.lock matches questions/: run `make deck` and commit it if not."""
+    plan = plan_build(rendered(QUESTIONS), read_state(state_path(QUESTIONS)), T0)
+
+    assert (plan.added, plan.changed, plan.removed, plan.note_type) == ((), (), (), "unchanged")
+    assert state_path(QUESTIONS).read_text(encoding="utf-8") == format_state(plan.state)
+
+
+def test_description_of_moves_and_removals_says_what_to_do_in_anki() -> None:
+    plan = Plan(
+        added=("new_one",),
+        changed=("edited", "moved"),
+        unchanged=("same",),
+        moved=(Moved("moved", "My Deck::Old", "My Deck::New_Topic", "new_topic"),),
+        removed=(
+            Removed("gone", "My Deck::Old", "What was\n  *this*?"),
+            Removed("gone_too", "My Deck::Old", "And this?"),
+        ),
+        note_type="changed",
+        key_changed_from=None,
+        state=State(key="k", note_type=Entry("h", T0), notes={}),
+        first=False,
+    )
+
+    lines = describe_plan(plan, "My Deck", Path("q/qa2anki.lock"), verbose=True)
+
+    assert lines == [
+        "Since the last build: 1 added, 2 changed (1 moved), 1 unchanged, 2 removed;"
+        " note type changed.",
+        "Added: new_one",
+        "Changed: edited",
+        "The note type changed (CSS or templates): Anki updates it in place.",
+        "Moved: moved: Old -> New_Topic",
+        "  Anki keeps existing cards in their old subdeck. To move them, search in Anki's"
+        " browser for",
+        '    "deck:My Deck" "tag:new\\_topic" -"deck:My Deck::New\\_Topic"',
+        "  then select all cards and use Change Deck.",
+        "Removed: gone: What was *this*?",
+        "Removed: gone_too: And this?",
+        "  Anki keeps the notes of removed questions. To delete them, search in Anki's browser for",
+        '    "deck:My Deck" ("Id:gone" or "Id:gone\\_too")',
+        "  then select all notes and delete them.",
+    ]
+    brief = describe_plan(plan, "My Deck", Path("q/qa2anki.lock"), verbose=False)
+    assert brief == [line for line in lines if not line.startswith(("Added", "Changed"))]
