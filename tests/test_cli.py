@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 import qa2anki
-from conftest import INVALID, QUESTIONS
+from conftest import INVALID
 from qa2anki import __version__, build, loader
 from qa2anki.cli import app
 from test_loader import INVALID_CASES, expected_problems
@@ -42,13 +43,18 @@ def test_help_lists_every_command_with_its_help() -> None:
         assert "SOURCE" in sub.stdout
 
 
-def test_build_writes_the_shipped_deck_and_says_so(tmp_path: Path) -> None:
+UNCHANGED = (
+    "Since the last build: 0 added, 0 changed, 100 unchanged, 0 removed; note type unchanged.\n"
+)
+
+
+def test_build_writes_the_shipped_deck_and_says_so(shipped_copy: Path, tmp_path: Path) -> None:
     output = tmp_path / "deck.apkg"
 
-    result = runner.invoke(app, ["build", str(QUESTIONS), "-o", str(output)])
+    result = runner.invoke(app, ["build", str(shipped_copy), "-o", str(output)])
 
     assert result.exit_code == 0, result.stderr
-    assert result.stdout == f"Wrote 100 notes in 10 topics to {output}\n"
+    assert result.stdout == f"Wrote 100 notes in 10 topics to {output}\n" + UNCHANGED
     assert result.stderr == ""
     assert output.stat().st_size > 10_000
 
@@ -61,7 +67,10 @@ def test_build_defaults_to_questions_and_build_key_apkg(
     result = runner.invoke(app, ["build"])
 
     assert result.exit_code == 0, result.stderr
-    assert result.stdout == "Wrote 100 notes in 10 topics to build/python-backend-interview.apkg\n"
+    assert (
+        result.stdout
+        == "Wrote 100 notes in 10 topics to build/python-backend-interview.apkg\n" + UNCHANGED
+    )
     assert (shipped_copy.parent / "build" / "python-backend-interview.apkg").is_file()
 
 
@@ -163,3 +172,107 @@ def test_public_api() -> None:
     assert all(getattr(qa2anki, name) is not None for name in qa2anki.__all__)
     with pytest.raises(AttributeError):
         _ = qa2anki.no_such_name
+
+
+def test_first_build_says_to_commit_the_state_file(small_sources: Path, tmp_path: Path) -> None:
+    output = tmp_path / "d.apkg"
+
+    result = runner.invoke(app, ["build", str(small_sources), "-o", str(output)])
+
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == (
+        f"Wrote 3 notes in 2 topics to {output}\n"
+        "Since the last build: 3 added, 0 changed, 0 unchanged, 0 removed; note type added.\n"
+        f"No state file yet: every question counts as added. Commit {small_sources}/qa2anki.lock"
+        " with your sources so that later builds update only what changed.\n"
+    )
+
+
+def edit_small_sources(source: Path) -> None:
+    """Change 'first', move 'second' to the topic More, remove 'third', add 'fourth'."""
+    (source / "01-basics.yaml").write_text(
+        "topic: Basics\ntags: [starter]\nquestions:\n"
+        "  - id: first\n    q: What is **one**?\n    a: The number `1` (one).\n",
+        encoding="utf-8",
+    )
+    (source / "02-more.yaml").write_text(
+        "topic: More\nquestions:\n"
+        "  - id: second\n    q: What is two?\n    a: Two.\n"
+        "  - id: fourth\n    q: What is four?\n    a: Four.\n",
+        encoding="utf-8",
+    )
+
+
+def test_dry_run_shows_the_plan_and_writes_nothing(small_sources: Path, tmp_path: Path) -> None:
+    output = tmp_path / "d.apkg"
+    assert runner.invoke(app, ["build", str(small_sources), "-o", str(output)]).exit_code == 0
+    output.unlink()
+    lock = (small_sources / "qa2anki.lock").read_bytes()
+    edit_small_sources(small_sources)
+
+    result = runner.invoke(app, ["build", str(small_sources), "-o", str(output), "--dry-run"])
+
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == (
+        f"Dry run: would write 3 notes in 2 topics to {output}; nothing was written.\n"
+        "Since the last build: 1 added, 2 changed (1 moved), 0 unchanged, 1 removed;"
+        " note type unchanged.\n"
+        "Added: fourth\n"
+        "Changed: first\n"
+        "Moved: second: Basics -> More\n"
+        "  Anki keeps existing cards in their old subdeck. To move them, search in Anki's"
+        " browser for\n"
+        '    "deck:Test Deck" "tag:more" -"deck:Test Deck::More"\n'
+        "  then select all cards and use Change Deck.\n"
+        "Removed: third: What is three?\n"
+        "  Anki keeps the notes of removed questions. To delete them, search in Anki's"
+        " browser for\n"
+        '    "deck:Test Deck" ("Id:third")\n'
+        "  then select all notes and delete them.\n"
+    )
+    assert not output.exists()
+    assert (small_sources / "qa2anki.lock").read_bytes() == lock
+
+
+def test_json_plan(small_sources: Path, tmp_path: Path) -> None:
+    output = tmp_path / "d.apkg"
+    assert runner.invoke(app, ["build", str(small_sources), "-o", str(output)]).exit_code == 0
+    edit_small_sources(small_sources)
+
+    result = runner.invoke(
+        app, ["build", str(small_sources), "-o", str(output), "--dry-run", "--json"]
+    )
+
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout) == {
+        "deck": "Test Deck",
+        "output": str(output),
+        "state_file": str(small_sources / "qa2anki.lock"),
+        "dry_run": True,
+        "notes": 3,
+        "topics": 2,
+        "added": ["fourth"],
+        "changed": ["first", "second"],
+        "unchanged": [],
+        "moved": [
+            {"id": "second", "from": "Test Deck::Basics", "to": "Test Deck::More", "tag": "more"}
+        ],
+        "removed": [{"id": "third", "deck": "Test Deck::More", "question": "What is three?"}],
+        "note_type": "unchanged",
+        "key_changed_from": None,
+        "first_build": False,
+    }
+
+
+def test_damaged_state_file_is_one_line_and_exit_1(small_sources: Path, tmp_path: Path) -> None:
+    lock = small_sources / "qa2anki.lock"
+    lock.write_text('{\n  "format": 1,\n<<<<<<< HEAD\n', encoding="utf-8")
+
+    result = runner.invoke(app, ["build", str(small_sources), "-o", str(tmp_path / "d.apkg")])
+
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"{lock}:3: damaged state file: it has unresolved merge conflict markers;"
+        " delete it and build again to start afresh\n"
+    )
+    assert not (tmp_path / "d.apkg").exists()

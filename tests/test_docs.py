@@ -45,7 +45,9 @@ def test_quick_start_targets_exist_and_ci_runs_make_test() -> None:
     assert "make test" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("example", [e for e in console_examples() if "problem" not in e[1]])
+@pytest.mark.parametrize(
+    "example", [e for e in console_examples() if "problem" not in e[1] and "--dry-run" not in e[0]]
+)
 def test_successful_examples_print_what_the_readme_shows(
     example: tuple[str, str], shipped_copy: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -75,6 +77,31 @@ def test_error_example_is_what_check_prints(
     result = CliRunner().invoke(app, shlex.split(command)[1:])
 
     assert (result.exit_code, result.stderr) == (1, shown)
+
+
+def test_dry_run_example_is_what_build_prints(
+    shipped_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The README example: edit list-vs-tuple, move gil, delete name-main, add walrus-operator."""
+    ((command, shown),) = [example for example in console_examples() if "--dry-run" in example[0]]
+    fundamentals = shipped_copy / "01-python-fundamentals.yaml"
+    replace(fundamentals, "A list is mutable,", "A list is **mutable**,")
+    gil = re.search(r"^  - id: gil\n(    .*\n)+", fundamentals.read_text(encoding="utf-8"), re.M)
+    assert gil is not None
+    replace(fundamentals, re.escape(gil[0]), "")
+    replace(fundamentals, r"^  - id: name-main\n(    .*\n)+", "")
+    with fundamentals.open("a", encoding="utf-8") as file:
+        file.write(
+            "  - id: walrus-operator\n    q: What does the walrus operator `:=` do?\n"
+            "    a: It assigns a value inside an expression.\n"
+        )
+    with (shipped_copy / "03-advanced-python-concurrency.yaml").open("a", encoding="utf-8") as f:
+        f.write(gil[0])
+    monkeypatch.chdir(shipped_copy.parent)
+
+    result = CliRunner().invoke(app, shlex.split(command)[1:])
+
+    assert (result.exit_code, result.stdout) == (0, shown)
 
 
 def replace(path: Path, pattern: str, replacement: str) -> None:

@@ -6,6 +6,7 @@ Heavy modules (genanki, Pygments, markdown-it) are imported inside the commands 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -61,19 +62,45 @@ def build(
             show_default="build/<key>.apkg",
         ),
     ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Show what the build would change in Anki; write nothing."),
+    ] = False,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print the result and plan as JSON.")
+    ] = False,
 ) -> None:
-    """Validate the sources and write the .apkg deck (atomically; nothing is written on error)."""
+    """Validate the sources, write the .apkg deck and say what changed since the last build.
+
+    Nothing is written when the sources have problems.
+    """
     from qa2anki.build import build_deck
+    from qa2anki.state import describe_plan
 
     try:
-        result = build_deck(source, output)
+        result = build_deck(source, output, dry_run=dry_run)
     except Qa2AnkiError as exc:
         _fail(exc, "nothing was written")
     deck = result.deck
-    typer.echo(
-        f"Wrote {_count(deck.question_count, 'note')} in {_count(len(deck.topics), 'topic')} "
-        f"to {result.output}"
-    )
+    if json_output:
+        report = {
+            "deck": deck.name,
+            "output": str(result.output),
+            "state_file": str(result.state_file),
+            "dry_run": result.dry_run,
+            "notes": deck.question_count,
+            "topics": len(deck.topics),
+            **result.plan.to_json(),
+        }
+        typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
+        return
+    notes = f"{_count(deck.question_count, 'note')} in {_count(len(deck.topics), 'topic')}"
+    if dry_run:
+        typer.echo(f"Dry run: would write {notes} to {result.output}; nothing was written.")
+    else:
+        typer.echo(f"Wrote {notes} to {result.output}")
+    for line in describe_plan(result.plan, deck.name, result.state_file, verbose=dry_run):
+        typer.echo(line)
 
 
 @app.command()
