@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from qa2anki.errors import OutputError, Qa2AnkiError, SourceError, ValidationError
 
 if TYPE_CHECKING:
-    from qa2anki.build import BuildResult, build_deck, check_sources
+    from qa2anki.build import BuildResult, PreviewResult, build_deck, build_preview, check_sources
     from qa2anki.loader import load_deck
 
 __version__ = "0.1.0"
@@ -25,18 +25,22 @@ __version__ = "0.1.0"
 __all__ = [
     "BuildResult",
     "OutputError",
+    "PreviewResult",
     "Qa2AnkiError",
     "SourceError",
     "ValidationError",
     "__version__",
     "build_deck",
+    "build_preview",
     "check_sources",
     "load_deck",
 ]
 
 _LAZY = {
     "BuildResult": "qa2anki.build",
+    "PreviewResult": "qa2anki.build",
     "build_deck": "qa2anki.build",
+    "build_preview": "qa2anki.build",
     "check_sources": "qa2anki.build",
     "load_deck": "qa2anki.loader",
 }

@@ -1,4 +1,4 @@
-"""The pipeline: load → validate → render → package → write."""
+"""The pipeline: load → validate → render → package → write (or preview → write)."""
 
 from __future__ import annotations
 
@@ -19,10 +19,12 @@ from qa2anki.errors import OutputError
 from qa2anki.loader import load_deck
 from qa2anki.model import Deck
 from qa2anki.package import build_package
+from qa2anki.preview import preview_page
 from qa2anki.render import render_deck
 from qa2anki.state import Plan, format_state, plan_build, read_state, state_path
 
 DEFAULT_OUTPUT_DIR = Path("build")
+DEFAULT_PREVIEW = DEFAULT_OUTPUT_DIR / "preview.html"
 # Zip entries carry this fixed time so that the same inputs give the same bytes.
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
@@ -74,6 +76,36 @@ def build_deck(
     return BuildResult(deck, output, plan, state_file, dry_run)
 
 
+@dataclass(frozen=True)
+class PreviewResult:
+    """What a preview wrote."""
+
+    deck: Deck
+    output: Path
+
+
+def build_preview(source: Path, output: Path | None = None) -> PreviewResult:
+    """Write an HTML page that shows every card of the sources as Anki will show it.
+
+    The page is self-contained (no network, no other files): each card's front and back,
+    rendered with the note type's own templates and CSS, grouped by topic, with a light and
+    night switch, a filter and a phone-width view.  The state file is neither read nor written.
+
+    Args:
+        source: the source folder (``deck.yaml`` and one YAML file per topic).
+        output: where to write the page; ``build/preview.html`` by default.
+
+    Raises:
+        ValidationError: the sources have problems; nothing was written.
+        OutputError: the page could not be written; any previous page is left as it was.
+    """
+    deck = load_deck(source)
+    page = preview_page(render_deck(deck))
+    output = output or DEFAULT_PREVIEW
+    write_text_atomically(output, page)
+    return PreviewResult(deck, output)
+
+
 def check_sources(source: Path) -> Deck:
     """Validate the sources without writing anything; raise ``ValidationError`` on problems."""
     return load_deck(source)
@@ -91,7 +123,12 @@ def write_state(path: Path, text: str) -> None:
             return
     except (OSError, UnicodeDecodeError):
         pass
-    write_atomically(path, lambda temp: temp.write_text(text, encoding="utf-8"))
+    write_text_atomically(path, text)
+
+
+def write_text_atomically(output: Path, text: str) -> None:
+    """Write UTF-8 text to ``output`` through ``write_atomically``."""
+    write_atomically(output, lambda temp: _write_text(temp, text))
 
 
 def write_atomically(output: Path, write: Callable[[Path], object]) -> None:
@@ -147,6 +184,10 @@ def _write_apkg(package: genanki.Package, path: Path, first_id: int) -> None:
             with db_path.open("rb") as db, archive.open(database, "w") as entry:
                 shutil.copyfileobj(db, entry, 1 << 20)
             archive.writestr(_zip_entry("media", 2), "{}")
+
+
+def _write_text(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8")
 
 
 def _zip_entry(name: str, size: int) -> zipfile.ZipInfo:

@@ -104,6 +104,42 @@ def build(
 
 
 @app.command()
+def preview(
+    source: SourceArgument = Path("questions"),
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="OUTPUT",
+            help="Where to write the HTML page.",
+            show_default="build/preview.html",
+        ),
+    ] = None,
+    open_page: Annotated[
+        bool, typer.Option("--open", help="Open the page in the default web browser.")
+    ] = False,
+) -> None:
+    """Validate the sources and write one HTML page showing every card, light and night."""
+    from qa2anki.build import build_preview
+
+    try:
+        result = build_preview(source, output)
+    except Qa2AnkiError as exc:
+        _fail(exc, "nothing was written")
+    deck = result.deck
+    typer.echo(
+        f"Wrote {_count(deck.question_count, 'card')} in {_count(len(deck.topics), 'topic')} "
+        f"to {result.output}"
+    )
+    if open_page:
+        import webbrowser
+
+        if not webbrowser.open(result.output.resolve().as_uri()):
+            typer.echo(f"Found no web browser to open; open {result.output} yourself.", err=True)
+
+
+@app.command()
 def check(source: SourceArgument = Path("questions")) -> None:
     """Validate the sources without writing anything; report every problem at once."""
     from qa2anki.build import check_sources

@@ -104,7 +104,7 @@ def note_fingerprint(deck: Deck, item: RenderedQuestion) -> str:
     also changes its Topic field and tags, and the plan reports the move.
     """
     return _fingerprint(
-        [_note_fields(item), _note_tags(item), topic_deck_name(deck, item.topic.name)]
+        [list(note_fields(item).values()), _note_tags(item), topic_deck_name(deck, item.topic.name)]
     )
 
 
@@ -144,7 +144,7 @@ def build_package(rendered: RenderedDeck, stamps: Stamps) -> genanki.Package:
             _StampedNote(
                 stamps.notes[item.question.id],
                 model=model,
-                fields=_note_fields(item),
+                fields=list(note_fields(item).values()),
                 guid=question_guid(deck.key, item.question.id),
                 tags=_note_tags(item),
                 # A new card's due is its place in the new queue: keep the sources' order.
@@ -154,14 +154,15 @@ def build_package(rendered: RenderedDeck, stamps: Stamps) -> genanki.Package:
     return genanki.Package([root, *subdecks.values()])
 
 
-def _note_fields(item: RenderedQuestion) -> list[str]:
-    """Return the note's fields in ``FIELDS`` order, as HTML."""
-    return [
+def note_fields(item: RenderedQuestion) -> dict[str, str]:
+    """Return the note's fields as HTML, by field name in ``FIELDS`` order."""
+    values = (
         item.question_html,
         item.answer_html,
         escape(item.topic.name),
         escape(item.question.id),
-    ]
+    )
+    return dict(zip(FIELDS, values, strict=True))
 
 
 def _note_tags(item: RenderedQuestion) -> list[str]:

@@ -1,0 +1,331 @@
+"""The preview page: every card from the note type's own templates and CSS, self-contained."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import DECK_YAML, INVALID, QUESTIONS, write_sources
+from qa2anki import build
+from qa2anki.build import build_preview
+from qa2anki.cli import app
+from qa2anki.errors import OutputError, ValidationError
+from qa2anki.loader import load_deck
+from qa2anki.package import BACK_TEMPLATE, FRONT_TEMPLATE
+from qa2anki.preview import card_sides, preview_page, render_template
+from qa2anki.render import card_css, render_deck
+from test_cli import expected_stderr
+from test_loader import INVALID_CASES
+
+runner = CliRunner()
+
+
+class Page(HTMLParser):
+    """The parts of a page the tests look at: tags with attributes, and style/script text."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.elements: list[tuple[str, dict[str, str | None]]] = []
+        self.styles: list[str] = []
+        self.scripts: list[str] = []
+        self._in: str | None = None
+        self.feed(html)
+        self.close()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.elements.append((tag, dict(attrs)))
+        self._in = tag if tag in {"style", "script"} else None
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in = None
+
+    def handle_data(self, data: str) -> None:
+        if self._in == "style":
+            self.styles.append(data)
+        elif self._in == "script":
+            self.scripts.append(data)
+
+
+def shipped_page() -> str:
+    return preview_page(render_deck(load_deck(QUESTIONS)))
+
+
+class TestTemplates:
+    def test_fields_and_front_side_are_filled_in(self) -> None:
+        fields = {"Question": "<p>Q?</p>", "Answer": "<p>A.</p>", "Topic": "T", "Id": "q"}
+
+        front = render_template(FRONT_TEMPLATE, fields)
+        back = render_template(BACK_TEMPLATE, fields, front_side=front)
+
+        # Written out by hand: the templates as Anki fills them.
+        assert front == (
+            '<div class="qa2anki">\n<div class="topic">T</div>\n'
+            '<div class="question"><p>Q?</p></div>\n</div>'
+        )
+        assert back == (
+            f'{front}\n<div class="qa2anki">\n<hr id="answer">\n'
+            '<div class="answer"><p>A.</p></div>\n</div>'
+        )
+
+    def test_field_values_are_not_read_as_template_tags(self) -> None:
+        filled = render_template(
+            "{{Question}}|{{Answer}}", {"Question": "{{Answer}}", "Answer": "a"}
+        )
+
+        assert filled == "{{Answer}}|a"
+
+    @pytest.mark.parametrize(
+        "template",
+        [
+            "{{#Topic}}x{{/Topic}}",
+            "{{text:Question}}",
+            "{{Nope}}",
+            "{{ Question }}",
+            "{{FrontSide}}",  # only the back has a front side
+            "{{Question}",
+            "}}",
+        ],
+    )
+    def test_anything_else_in_a_template_fails_loudly(self, template: str) -> None:
+        with pytest.raises(ValueError, match="template"):
+            render_template(template, {"Question": "q"})
+
+    def test_every_shipped_card_renders_from_the_note_type_templates(self) -> None:
+        rendered = render_deck(load_deck(QUESTIONS))
+        page = preview_page(rendered)
+
+        for item in rendered.questions:
+            front, back = card_sides(item)
+            assert front.startswith('<div class="qa2anki">\n<div class="topic">')
+            assert item.answer_html in back
+            assert back.startswith(front)
+            assert f'<div class="card card1">\n{front}\n</div>' in page
+            assert f'<div class="card card1">\n{back}\n</div>' in page
+
+
+class TestPage:
+    def test_embeds_the_note_type_css_verbatim(self) -> None:
+        styles = Page(shipped_page()).styles
+
+        assert styles[0] == "\n" + card_css()
+
+    def test_page_css_never_reaches_inside_a_card(self) -> None:
+        """Every rule of the page's own stylesheet targets a preview-* class, and the only
+        card rules it sets are the frame around a card (padding, width, corners)."""
+        page_css = Page(shipped_page()).styles[1]
+        selectors = [
+            selector.strip()
+            for block in re.findall(r"([^{}]+)\{[^{}]*\}", page_css)
+            for selector in block.split(",")
+            if not block.strip().startswith("@")
+        ]
+        assert selectors
+        for selector in selectors:
+            last = selector.split()[-1]
+            assert re.fullmatch(
+                r"\.(qa2anki-)?preview[\w-]*(\[hidden\]|\.preview-night)?", last
+            ) or (selector.endswith("> .card")), selector
+        framing = re.findall(r"> \.card \{([^}]*)\}", page_css)
+        properties = {line.split(":")[0].strip() for body in framing for line in body.split(";")}
+        assert properties - {""} <= {
+            "box-sizing",
+            "padding",
+            "border-radius",
+            "box-shadow",
+            "width",
+        }
+
+    def test_groups_cards_by_topic_with_navigation(self) -> None:
+        page = shipped_page()
+        elements = Page(page).elements
+
+        sections = [attrs["id"] for tag, attrs in elements if tag == "section"]
+        links = [attrs["href"] for tag, attrs in elements if attrs.get("class") == "preview-link"]
+        assert sections == [f"topic-{n}" for n in range(1, 11)]
+        assert links == [f"#{section}" for section in sections]
+        notes = [attrs["id"] for tag, attrs in elements if tag == "article"]
+        assert len(notes) == 100
+        assert notes[0] == "note-list-vs-tuple"
+        assert sum(1 for tag, attrs in elements if attrs.get("class") == "card card1") == 200
+        assert '<h2 class="preview-topic-name">Docker &amp; Kubernetes</h2>' in page
+        assert '<span id="preview-count" class="preview-count">100 cards</span>' in page
+
+    def test_loads_nothing_from_anywhere(self) -> None:
+        page = Page(shipped_page())
+
+        assert {tag for tag, _ in page.elements}.isdisjoint({"link", "img", "iframe", "object"})
+        for tag, attrs in page.elements:
+            assert "src" not in attrs, tag
+            href = attrs.get("href")
+            assert href is None or href.startswith("#"), href
+            assert not any("://" in (value or "") for value in attrs.values()), (tag, attrs)
+        for text in page.styles + page.scripts:
+            assert not re.search(r"url\(|@import|https?:|//[a-z]", text, re.IGNORECASE)
+        (policy,) = [
+            attrs["content"]
+            for tag, attrs in page.elements
+            if tag == "meta" and attrs.get("http-equiv") == "Content-Security-Policy"
+        ]
+        assert policy is not None
+        assert policy.startswith("default-src 'none';")
+
+    def test_deck_and_topic_names_are_escaped(self, tmp_path: Path) -> None:
+        source = write_sources(
+            tmp_path,
+            {
+                "deck.yaml": 'key: k\nname: "<script>alert(1)</script> & co"\n',
+                "t.yaml": 'topic: "<b>Bold</b> \\"Q&A\\""\nquestions:\n  - {id: x, q: Q, a: A}\n',
+            },
+        )
+        page = preview_page(render_deck(load_deck(source)))
+        parsed = Page(page)
+
+        assert "<b>" not in page
+        assert parsed.scripts == [parsed.scripts[0]]  # the page's own, nothing else
+        assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co · card preview</title>" in page
+        assert ">&lt;b&gt;Bold&lt;/b&gt; &quot;Q&amp;A&quot; <span" in page
+        assert '<div class="topic">&lt;b&gt;Bold&lt;/b&gt; &quot;Q&amp;A&quot;</div>' in page
+        assert "1 card</span>" in page
+
+
+class TestWrite:
+    def test_writes_the_page(self, small_sources: Path, tmp_path: Path) -> None:
+        output = tmp_path / "out" / "preview.html"
+
+        result = build_preview(small_sources, output)
+
+        assert result.output == output
+        assert output.read_text(encoding="utf-8") == preview_page(
+            render_deck(load_deck(small_sources))
+        )
+        assert sorted(p.name for p in output.parent.iterdir()) == ["preview.html"]
+
+    def test_invalid_sources_write_nothing_and_keep_the_old_page(
+        self, small_sources: Path, tmp_path: Path
+    ) -> None:
+        output = tmp_path / "preview.html"
+        output.write_text("yesterday's page", encoding="utf-8")
+        (small_sources / "02-more.yaml").write_text(
+            "topic: More\nquestions: []\n", encoding="utf-8"
+        )
+
+        with pytest.raises(ValidationError):
+            build_preview(small_sources, output)
+
+        assert output.read_text(encoding="utf-8") == "yesterday's page"
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["preview.html", "small"]
+
+    def test_a_failed_write_keeps_the_old_page_and_leaves_no_temporary_file(
+        self, small_sources: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        output = tmp_path / "preview.html"
+        output.write_text("yesterday's page", encoding="utf-8")
+
+        def write_half_then_fail(path: Path, text: str) -> None:
+            path.write_text(text[:100], encoding="utf-8")
+            raise OSError(28, "No space left on device")
+
+        monkeypatch.setattr(build, "_write_text", write_half_then_fail)
+
+        with pytest.raises(OutputError) as caught:
+            build_preview(small_sources, output)
+
+        assert str(caught.value) == f"{output}: cannot write: No space left on device"
+        assert output.read_text(encoding="utf-8") == "yesterday's page"
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["preview.html", "small"]
+
+
+class TestCli:
+    def test_writes_build_preview_html_by_default(
+        self, small_sources: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.chdir(small_sources.parent)
+
+        result = runner.invoke(app, ["preview", "small"])
+
+        assert (result.exit_code, result.stdout, result.stderr) == (
+            0,
+            "Wrote 3 cards in 2 topics to build/preview.html\n",
+            "",
+        )
+        assert (small_sources.parent / "build" / "preview.html").is_file()
+
+    def test_open_opens_the_written_page(
+        self, small_sources: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        opened: list[str] = []
+
+        def fake_open(url: str) -> bool:
+            assert Path(tmp_path / "p.html").is_file()  # written before it is opened
+            opened.append(url)
+            return True
+
+        monkeypatch.setattr("webbrowser.open", fake_open)
+
+        result = runner.invoke(
+            app, ["preview", str(small_sources), "-o", str(tmp_path / "p.html"), "--open"]
+        )
+
+        assert result.exit_code == 0, result.stderr
+        assert opened == [(tmp_path / "p.html").resolve().as_uri()]
+
+    def test_open_without_a_browser_says_so(
+        self, small_sources: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr("webbrowser.open", lambda url: False)
+        output = tmp_path / "p.html"
+
+        result = runner.invoke(
+            app, ["preview", str(small_sources), "--output", str(output), "--open"]
+        )
+
+        assert result.exit_code == 0
+        assert result.stderr == f"Found no web browser to open; open {output} yourself.\n"
+
+    def test_without_open_no_browser_is_opened(
+        self, small_sources: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        def fail(url: str) -> bool:
+            raise AssertionError(url)
+
+        monkeypatch.setattr("webbrowser.open", fail)
+
+        result = runner.invoke(app, ["preview", str(small_sources), "-o", str(tmp_path / "p.html")])
+
+        assert result.exit_code == 0
+
+    @pytest.mark.parametrize("case", INVALID_CASES)
+    def test_fails_like_build_and_writes_nothing(
+        self, case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.chdir(INVALID)
+        monkeypatch.setattr("webbrowser.open", pytest.fail)
+        output = tmp_path / "out" / "preview.html"
+
+        result = runner.invoke(app, ["preview", case, "-o", str(output), "--open"])
+
+        assert result.exit_code == 1
+        assert result.stdout == ""
+        assert result.stderr == expected_stderr(case, "found; nothing was written.")
+        assert list(tmp_path.iterdir()) == []
+
+    def test_output_that_is_a_folder_is_one_line_and_exit_1(
+        self, small_sources: Path, tmp_path: Path
+    ) -> None:
+        result = runner.invoke(app, ["preview", str(small_sources), "-o", str(tmp_path)])
+
+        assert (result.exit_code, result.stderr) == (1, f"{tmp_path}: is a folder, not a file\n")
+
+
+def test_source_with_one_topic(tmp_path: Path) -> None:
+    source = write_sources(
+        tmp_path,
+        {"deck.yaml": DECK_YAML, "t.yaml": "topic: T\nquestions:\n  - {id: x, q: Q, a: A}\n"},
+    )
+    result = runner.invoke(app, ["preview", str(source), "-o", str(tmp_path / "p.html")])
+
+    assert result.stdout == f"Wrote 1 card in 1 topic to {tmp_path / 'p.html'}\n"
