@@ -94,7 +94,9 @@ def card_css() -> str:
 def _background_rules(formatter: HtmlFormatter[str], prefixes: Sequence[str]) -> list[str]:
     # Pygments writes "prefix , prefix" with a stray space before the comma; tidy it.
     rules: list[str] = formatter.get_background_style_defs(list(prefixes))  # type: ignore[no-untyped-call]
-    return [rule.replace(" ,", ",") for rule in rules]
+    # Cards never mark highlighted lines (.hll), and lightbulb's colour for them would leave
+    # the code on them hard to read: leave the rule out.
+    return [rule.replace(" ,", ",") for rule in rules if " .hll " not in rule]
 
 
 _FORMATTER: HtmlFormatter[str] = HtmlFormatter(nowrap=True)
