@@ -1,0 +1,229 @@
+"""The preview in a real browser: headless Chromium, driven by Playwright.
+
+Needs Debian's `chromium` (never a browser Playwright downloads).  Without it these tests
+are skipped, except under CI=true, where a missing browser is a failure.  They leave
+screenshots of a code card, light and night at phone width, in build/ for people to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright
+
+from conftest import QUESTIONS, ROOT
+from qa2anki.build import build_preview
+from qa2anki.loader import load_deck
+from qa2anki.preview import card_sides
+from qa2anki.render import card_css, render_deck
+from test_readability import luminance, parse_color
+
+pytestmark = pytest.mark.browser
+
+# No sandbox (CI runs as root), no GPU, and nothing that reaches for the network by itself.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PHONE: ViewportSize = {"width": 390, "height": 844}
+SCREENSHOTS = ROOT / "build"
+CODE_NOTE = "fastapi-middleware"
+NIGHT = "nightMode night_mode"
+
+# Everything that decides how a card's text looks, for comparing a card with itself elsewhere.
+STYLE_PROPERTIES = [
+    "color", "backgroundColor", "fontFamily", "fontSize", "fontWeight", "fontStyle",
+    "lineHeight", "letterSpacing", "textAlign", "textTransform", "whiteSpace", "overflowX",
+    "opacity", "borderTopColor", "borderTopWidth", "paddingLeft", "tabSize",
+]  # fmt: skip
+
+
+def chromium() -> str:
+    """The Chromium to drive; skip (or, under CI, fail) when there is none."""
+    executable = shutil.which("chromium")
+    if executable is None:
+        reason = "Chromium is not installed (Debian: apt-get install chromium)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{reason}; CI must run the browser tests, not skip them")
+        pytest.skip(reason)
+    return executable
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    executable = chromium()
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture(scope="module")
+def preview_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    output = tmp_path_factory.mktemp("preview") / "preview.html"
+    build_preview(QUESTIONS, output)
+    return output.as_uri()
+
+
+@pytest.fixture
+def page(browser: Browser, preview_url: str) -> Iterator[Page]:
+    """The shipped deck's preview at phone width; it must load nothing and raise no error."""
+    context = browser.new_context(viewport=PHONE)
+    opened = context.new_page()
+    requests: list[str] = []
+    errors: list[str] = []
+    opened.on("request", lambda request: requests.append(request.url))
+    opened.on("pageerror", lambda error: errors.append(str(error)))
+    opened.on("console", lambda message: errors.append(message.text))
+    opened.goto(preview_url)
+    try:
+        yield opened
+    finally:
+        context.close()
+    assert errors == []
+    assert set(requests) <= {preview_url}, requests
+
+
+def rgb(css_color: str) -> tuple[float, float, float, float]:
+    match = re.fullmatch(r"rgba?\((.*)\)", css_color)
+    assert match, css_color
+    return parse_color(f"rgba({match[1]})")
+
+
+def code_colours(page: Page) -> dict[str, str]:
+    """Computed colours in the code card's answer: the block, its plain text and a keyword."""
+    colours: dict[str, str] = page.evaluate(
+        """(note) => {
+          const pre = document.querySelector(`#note-${note} .answer pre.highlight`);
+          const keyword = pre.querySelector("span.k");
+          return {
+            background: getComputedStyle(pre).backgroundColor,
+            text: getComputedStyle(pre).color,
+            keyword: getComputedStyle(keyword).color,
+          };
+        }""",
+        CODE_NOTE,
+    )
+    return colours
+
+
+def test_night_mode_colours_code_on_a_dark_block(page: Page) -> None:
+    back = page.locator(f"#note-{CODE_NOTE} .preview-side").nth(1)
+    page.check("#preview-phone")
+    SCREENSHOTS.mkdir(exist_ok=True)
+
+    light = code_colours(page)
+    back.screenshot(path=SCREENSHOTS / "preview-light.png")
+    page.check("#preview-night")
+    night = code_colours(page)
+    back.screenshot(path=SCREENSHOTS / "preview-night.png")
+
+    classes = page.eval_on_selector_all(".card", "cards => cards.map(c => c.className)")
+    assert set(classes) == {f"card card1 {NIGHT}"}
+    assert len(classes) == 200
+    assert luminance(rgb(light["background"])) > 0.8
+    assert luminance(rgb(night["background"])) < 0.05
+    assert night["keyword"] not in {night["text"], light["keyword"]}
+    red, green, blue, _ = rgb(night["keyword"])
+    assert max(red, green, blue) - min(red, green, blue) > 60  # a colour, not a grey
+    page.uncheck("#preview-night")
+    assert code_colours(page) == light
+    assert page.eval_on_selector_all(".nightMode, .night_mode", "found => found.length") == 0
+
+
+def test_long_code_lines_scroll_inside_their_block_at_phone_width(page: Page) -> None:
+    page.check("#preview-phone")
+    page.check("#preview-night")
+
+    sizes = page.evaluate(
+        """(note) => {
+          const card = document.querySelectorAll(`#note-${note} .card`)[1];
+          const pre = card.querySelector("pre");
+          const cards = Array.from(document.querySelectorAll(".card"));
+          return {
+            cardWidth: card.getBoundingClientRect().width,
+            preScroll: pre.scrollWidth,
+            preWidth: pre.clientWidth,
+            preRight: pre.getBoundingClientRect().right,
+            cardRight: card.getBoundingClientRect().right,
+            overflowingCards: cards.filter(c => c.scrollWidth > c.clientWidth).length,
+            pageWidth: document.documentElement.scrollWidth,
+          };
+        }""",
+        CODE_NOTE,
+    )
+
+    assert sizes["cardWidth"] == PHONE["width"]
+    assert sizes["preScroll"] > sizes["preWidth"]  # the line is longer than the block ...
+    assert sizes["preRight"] <= sizes["cardRight"]  # ... which stays inside the card
+    assert sizes["overflowingCards"] == 0
+    assert sizes["pageWidth"] <= PHONE["width"]
+
+
+@pytest.mark.parametrize("night", [False, True], ids=["light", "night"])
+def test_a_card_looks_the_same_as_on_its_own(browser: Browser, page: Page, night: bool) -> None:
+    """The page's chrome changes nothing inside a card: every element of a card in the preview
+    has the computed style it has when the card is the whole page, as in Anki's reviewer."""
+    if night:
+        page.check("#preview-night")
+    item = next(
+        item
+        for item in render_deck(load_deck(QUESTIONS)).questions
+        if item.question.id == CODE_NOTE
+    )
+    _, back = card_sides(item)
+    alone = browser.new_page(viewport=PHONE)
+    try:
+        alone.set_content(
+            f"<!DOCTYPE html><html><head><style>{card_css()}</style></head>"
+            f'<body class="card card1{" " + NIGHT if night else ""}">{back}</body></html>'
+        )
+        script = f"""(root) => Array.from(root.querySelectorAll("*")).map(e => {{
+            const style = getComputedStyle(e);
+            return [e.tagName, e.className, ...{STYLE_PROPERTIES!r}.map(p => style[p])];
+        }})"""
+        in_preview = page.locator(f"#note-{CODE_NOTE} .card").nth(1).evaluate(script)
+        on_its_own = alone.locator("body").evaluate(script)
+    finally:
+        alone.close()
+
+    assert len(in_preview) > 20
+    assert in_preview == on_its_own
+
+
+def test_filter_and_topic_navigation(page: Page) -> None:
+    def shown_notes() -> list[str]:
+        shown: list[str] = page.eval_on_selector_all(
+            ".preview-note:not([hidden])", "notes => notes.map(n => n.id)"
+        )
+        return shown
+
+    page.fill("#preview-filter", "dockerfile FROM")
+    assert shown_notes() == ["note-dockerfile-basics"]
+    assert page.inner_text("#preview-count") == "1 of 100 cards"
+    shown_links = page.eval_on_selector_all(
+        ".preview-link:not([hidden])", "links => links.map(a => a.textContent)"
+    )
+    assert shown_links == ["Docker & Kubernetes 10"]
+    assert page.locator("#topic-1").is_hidden()
+
+    page.fill("#preview-filter", "")
+    assert len(shown_notes()) == 100
+    assert page.inner_text("#preview-count") == "100 cards"
+
+    page.click('.preview-link[href="#topic-7"]')
+    assert page.evaluate("location.hash") == "#topic-7"
+    assert page.locator("#topic-7 h2").is_visible()
+    assert Path(page.url.split("#")[0].removeprefix("file://")).name == "preview.html"
