@@ -21,8 +21,10 @@ if TYPE_CHECKING:  # anki.cards cannot be imported before anki.collection
 
 from conftest import QUESTIONS
 from qa2anki.build import build_deck
+from qa2anki.loader import load_deck
 from qa2anki.package import MODEL_ID, MODEL_NAME
-from qa2anki.render import card_css
+from qa2anki.preview import card_sides
+from qa2anki.render import card_css, render_deck
 from qa2anki.state import describe_plan
 
 pytestmark = pytest.mark.anki
@@ -106,7 +108,7 @@ def test_fresh_import_gives_the_whole_deck(
     assert positions == sorted(set(positions))
 
 
-def test_cards_render_with_highlighted_code(
+def test_cards_render_with_highlighted_code_as_the_preview_shows_them(
     col: Collection, shipped_copy: Path, tmp_path: Path
 ) -> None:
     import_apkg(col, build_deck(shipped_copy, tmp_path / "deck.apkg").output)
@@ -123,6 +125,13 @@ def test_cards_render_with_highlighted_code(
     back = col.get_card(card_of(col, "simple-class")).answer()
     assert '<span class="k">class</span>' in back
     assert ".card.nightMode, .card.night_mode" in back
+
+    # The preview shows every card exactly as Anki renders it.
+    style = f"<style>{card_css()}</style>"
+    for item in render_deck(load_deck(shipped_copy)).questions:
+        card = col.get_card(card_of(col, item.question.id))
+        front, back = card_sides(item)
+        assert (card.question(), card.answer()) == (style + front, style + back)
 
 
 def test_an_edited_answer_updates_exactly_one_note_and_keeps_reviews(

@@ -36,7 +36,7 @@ def test_help_lists_every_command_with_its_help() -> None:
     result = runner.invoke(app, ["--help"])
 
     assert result.exit_code == 0
-    for command in ("build", "check"):
+    for command in ("build", "check", "preview"):
         assert command in result.stdout
         sub = runner.invoke(app, [command, "--help"])
         assert sub.exit_code == 0
@@ -153,7 +153,14 @@ def test_installed_entry_points_run() -> None:
 def test_help_does_not_import_the_pipeline() -> None:
     # Typer's rich help brings in Pygments and markdown-it itself; what we control is our
     # own stages and the libraries only they use.
-    modules = ("genanki", "yaml", "qa2anki.loader", "qa2anki.render", "qa2anki.package")
+    modules = (
+        "genanki",
+        "yaml",
+        "qa2anki.loader",
+        "qa2anki.render",
+        "qa2anki.package",
+        "qa2anki.preview",
+    )
     code = (
         "import sys\n"
         "from qa2anki.cli import app\n"
