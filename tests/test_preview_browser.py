@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright
 
-from conftest import QUESTIONS, ROOT
+from conftest import DECK_YAML, QUESTIONS, ROOT, write_sources
 from qa2anki.build import build_preview
 from qa2anki.loader import load_deck
 from qa2anki.preview import card_sides
@@ -227,3 +227,36 @@ def test_filter_and_topic_navigation(page: Page) -> None:
     assert page.evaluate("location.hash") == "#topic-7"
     assert page.locator("#topic-7 h2").is_visible()
     assert Path(page.url.split("#")[0].removeprefix("file://")).name == "preview.html"
+
+
+def test_a_card_that_links_an_image_loads_nothing(browser: Browser, tmp_path: Path) -> None:
+    """Anki would fetch the image; the preview's Content-Security-Policy refuses to."""
+    source = write_sources(
+        tmp_path / "src",
+        {
+            "deck.yaml": DECK_YAML,
+            "t.yaml": """\
+                topic: T
+                questions:
+                  - id: picture
+                    q: "![logo](https://example.org/logo.png)"
+                    a: A
+                """,
+        },
+    )
+    output = build_preview(source, tmp_path / "preview.html").output
+    opened = browser.new_page(viewport=PHONE)
+    loaded: list[str] = []
+    refused: list[tuple[str, str | None]] = []
+    opened.on("requestfinished", lambda request: loaded.append(request.url))
+    opened.on("requestfailed", lambda request: refused.append((request.url, request.failure)))
+    try:
+        opened.goto(output.as_uri())
+        images = opened.eval_on_selector_all("img", "images => images.map(i => i.src)")
+        opened.wait_for_load_state("load")
+    finally:
+        opened.close()
+
+    assert images == ["https://example.org/logo.png"] * 2  # on the front and on the back
+    assert loaded == [output.as_uri()]
+    assert set(refused) == {("https://example.org/logo.png", "csp")}
