@@ -12,6 +12,7 @@ import pytest
 from qa2anki import build
 from qa2anki.build import build_deck, default_output
 from qa2anki.errors import OutputError, StateError, ValidationError
+from qa2anki.files import current_umask
 from qa2anki.loader import load_deck
 from qa2anki.state import read_state, state_path
 
@@ -125,7 +126,7 @@ def test_rebuild_replaces_the_deck_and_respects_the_umask(
     assert [mod for _, mod, _ in read_notes(output, tmp_path)] == [1_700_000_000] * 2 + [
         1_700_000_100
     ]
-    assert output.stat().st_mode & 0o777 == 0o666 & ~build._umask()
+    assert output.stat().st_mode & 0o777 == 0o666 & ~current_umask()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["deck.apkg", "small", "unzipped"]
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import genanki
 
 from qa2anki.errors import OutputError
+from qa2anki.files import current_umask, fsync_dir
 from qa2anki.loader import load_deck
 from qa2anki.model import Deck
 from qa2anki.package import build_package
@@ -153,13 +154,13 @@ def write_atomically(output: Path, write: Callable[[Path], object]) -> None:
     try:
         write(temp)
         _fsync_file(temp)
-        temp.chmod(0o666 & ~_umask())
+        temp.chmod(0o666 & ~current_umask())
         temp.replace(output)
     except OSError as exc:
         raise OutputError(f"cannot write: {exc.strerror or exc}", shown) from None
     finally:
         temp.unlink(missing_ok=True)
-    _fsync_dir(output.parent)
+    fsync_dir(output.parent)
 
 
 def _write_apkg(package: genanki.Package, path: Path, first_id: int) -> None:
@@ -201,23 +202,3 @@ def _zip_entry(name: str, size: int) -> zipfile.ZipInfo:
 def _fsync_file(path: Path) -> None:
     with path.open("rb") as file:
         os.fsync(file.fileno())
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make the rename durable; some systems cannot open a folder, which is harmless."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

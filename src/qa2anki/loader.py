@@ -72,11 +72,26 @@ def _line(node: yaml.Node) -> int:
     return node.start_mark.line + 1
 
 
+@dataclass(frozen=True)
+class MissingId:
+    """A question that has no ``id`` yet, and where in its file one belongs."""
+
+    question: Question  # its ``id`` is ""
+    index: int  # the character offset in the file's text where the question's mapping starts
+    column: int
+    flow: bool  # written as a flow mapping: ``- {q: ..., a: ...}``
+
+
 @dataclass
 class _Problems:
-    """Collects source errors across every file of a folder."""
+    """Collects source errors across every file of a folder.
+
+    When ``missing_ids`` is a list, questions without an ``id`` are recorded there instead of
+    being reported.
+    """
 
     items: list[SourceError] = field(default_factory=list)
+    missing_ids: list[MissingId] | None = None
 
     def add(self, path: Path, line: int | None, message: str) -> None:
         self.items.append(SourceError(message, path, line))
@@ -88,7 +103,23 @@ def load_deck(source: Path) -> Deck:
     Raises:
         ValidationError: the sources have problems; ``problems`` holds each of them.
     """
-    problems = _Problems()
+    return _load(source, _Problems())
+
+
+def load_deck_allowing_missing_ids(source: Path) -> tuple[Deck, list[MissingId]]:
+    """Read and validate the deck in ``source``, except that questions may lack an ``id``.
+
+    Such questions are in the deck with the ``id`` "", and listed with where their ids belong.
+
+    Raises:
+        ValidationError: the sources have other problems; ``problems`` holds each of them.
+    """
+    problems = _Problems(missing_ids=[])
+    deck = _load(source, problems)
+    return deck, list(problems.missing_ids or ())
+
+
+def _load(source: Path, problems: _Problems) -> Deck:
     entries = _list_folder(source, problems)
     header = _read_deck_header(source, entries, problems)
     topics = [
@@ -237,7 +268,7 @@ class _Mapping:
             code = f"U+{ord(control[0]):04X}"
             self.error(node, f"'{key}' contains the control character {code}; remove it")
             return None
-        value = _clean_text(value)
+        value = clean_text(value)
         if not value:
             if required:
                 self.error(node, f"{self.what} has an empty '{key}'")
@@ -358,16 +389,29 @@ def _read_questions(topic: _Mapping) -> Iterator[Question]:
             )
             continue
         question = _Mapping(item, topic.path, topic.problems, _question_label(item))
-        qid = question.slug("id", "question id")
+        missing_ids = topic.problems.missing_ids
+        if "id" in question.values:
+            qid = question.slug("id", "question id")
+        elif missing_ids is not None:
+            qid = ""
+        else:
+            question.error(
+                item, "question has no 'id'; add the missing ids with: qa2anki ids --write"
+            )
+            qid = None
         question.check_keys(QUESTION_KEYS)
         q = question.text("q")
         a = question.text("a")
         tags = question.tags()
         if qid is not None:
             # Yielded even without its text, so that its id is still checked for duplicates.
-            yield Question(
+            found = Question(
                 id=qid, q=q or "", a=a or "", tags=tags, path=topic.path, line=_line(item)
             )
+            if not qid and missing_ids is not None:
+                mark = item.start_mark
+                missing_ids.append(MissingId(found, mark.index, mark.column, bool(item.flow_style)))
+            yield found
 
 
 def _question_label(item: yaml.MappingNode) -> str:
@@ -384,6 +428,7 @@ def _check_unique_across_topics(topics: list[Topic], problems: _Problems) -> Non
             (question.id, question.path, question.line)
             for topic in topics
             for question in topic.questions
+            if question.id
         ),
         problems,
         lambda qid: f"duplicate question id '{qid}'",
@@ -435,7 +480,7 @@ def _explain(problem: str) -> str:
     return problem
 
 
-def _clean_text(value: str) -> str:
+def clean_text(value: str) -> str:
     """Drop trailing white space on every line and blank lines around the text."""
     return "\n".join(line.rstrip() for line in value.splitlines()).strip("\n")
 
