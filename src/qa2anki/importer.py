@@ -1,0 +1,649 @@
+"""Read Markdown Q&A documents and write them as a source folder (``deck.yaml`` + topic files).
+
+The reader understands what people write in their notes::
+
+    # Python Interview              <- a lone level-1 heading is the document's title
+    ## 1-10: **Basics**             <- any other heading starts a topic ("Basics")
+
+    1. **Q**: What is a list?       <- `Q:`, `**Q**:`, `**Q:**`, `Question:` ..., in a list
+       **A**: A mutable sequence.      item or not; the answer runs on in the item's lines
+                                       (or, outside a list, until the next question)
+    Q: How do you make a class?
+    A:
+    ```python
+    class C: ...
+    ```
+
+Sections without questions (a preface, "Next Steps") are skipped and listed; anything that
+looks like part of a question but is not (an answer without a question, a question without
+an answer, an unclosed code fence, text between the questions) is reported with its line.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from qa2anki.errors import SourceError, ValidationError
+from qa2anki.files import write_files
+from qa2anki.ids import make_unique, question_id, slug_from_words, slug_words
+from qa2anki.loader import (
+    CONTROL_RE,
+    DECK_FILE,
+    SLUG_MAX,
+    SLUG_RE,
+    TOPIC_SUFFIXES,
+    clean_text,
+    load_deck,
+)
+
+_HEADING_RE = re.compile(r" {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*$")
+_HEADING_CLOSE_RE = re.compile(r"(?:^|[ \t]+)#+$")
+_RULE_RE = re.compile(r" {0,3}(?:(?:-[ \t]*){3,}|(?:\*[ \t]*){3,}|(?:_[ \t]*){3,})$")
+_FENCE_OPEN_RE = re.compile(r"(?P<indent> *)(?P<fence>`{3,}(?=[^`]*$)|~{3,})(?P<info>.*)$")
+_FENCE_CLOSE_RE = re.compile(r" *(?P<fence>`{3,}|~{3,})[ \t]*$")
+_ITEM_RE = re.compile(r"(?P<indent> *)(?:(?P<bullet>[-*+]|[0-9]{1,9}[.)])(?P<gap> {1,4}))?")
+_WORDS = r"Q|A|Question|Answer|QUESTION|ANSWER"
+_MARKER_RE = re.compile(
+    rf"(?:(?P<emph>\*\*|__|\*|_)(?P<emphasized>{_WORDS})(?:(?P=emph):|:(?P=emph))"
+    rf"|(?P<plain>{_WORDS}):)(?:[ \t]+|$)"
+)
+# "1-10: " (any dash) or "3. " before a heading's text numbers the sections; it is no name.
+_SECTION_NUMBER_RE = re.compile(r"[0-9]+(?:[ \t]*[-\u2013\u2014][ \t]*[0-9]+)?[ \t]*[:.)][ \t]+")
+_EMPHASIS_RE = re.compile(r"(\*\*|__|\*|_)(?P<text>.+)\1")
+# A line that starts a new Markdown block, so a line break before it is no line break.
+_BLOCK_START_RE = re.compile(r" {0,3}(?:[-*+][ \t]|[0-9]{1,9}[.)][ \t]|#|>|```|~~~|\|)")
+_NOT_TEXT_RE = re.compile(r"[\ufffe\uffff]")
+
+TOPIC_SLUG_WORDS = 6
+TOPIC_SLUG_LENGTH = 40
+FALLBACK_TOPIC_SLUG = "topic"
+FALLBACK_KEY = "deck"
+# What a literal block (`|`) can hold as it is: YAML's printable characters without its
+# other line breaks (U+0085, U+2028, U+2029) and without a byte order mark.
+_LITERAL_CHARACTERS_RE = re.compile(
+    "[\t\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]*"
+)
+
+
+@dataclass(frozen=True)
+class ImportedQuestion:
+    """One question read from a document, its text in Markdown."""
+
+    q: str
+    a: str
+    path: Path
+    line: int
+
+
+@dataclass(frozen=True)
+class ImportedTopic:
+    """A section of a document that has questions."""
+
+    name: str
+    questions: tuple[ImportedQuestion, ...]
+    path: Path
+    line: int
+
+
+@dataclass(frozen=True)
+class SkippedSection:
+    """A heading whose section has no questions (a preface, "Next Steps")."""
+
+    name: str
+    path: Path
+    line: int
+
+
+@dataclass(frozen=True)
+class ImportedDocuments:
+    """What the documents hold, in their order."""
+
+    title: str | None  # the first document title found
+    default_name: str  # a deck name made from the first document's file name
+    topics: tuple[ImportedTopic, ...]
+    skipped: tuple[SkippedSection, ...]
+
+
+@dataclass(frozen=True)
+class TopicFile:
+    """A topic file to write."""
+
+    name: str  # the file's name, e.g. "01-basics.yaml"
+    topic: ImportedTopic
+    ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import wrote."""
+
+    name: str
+    key: str
+    files: tuple[TopicFile, ...]
+    skipped: tuple[SkippedSection, ...]
+    output: Path
+
+    @property
+    def question_count(self) -> int:
+        return sum(len(file.topic.questions) for file in self.files)
+
+
+def import_markdown(
+    documents: Sequence[Path],
+    output: Path,
+    *,
+    name: str | None = None,
+    key: str | None = None,
+    force: bool = False,
+) -> ImportResult:
+    """Read Markdown Q&A documents and write them as a source folder in ``output``.
+
+    Args:
+        documents: the Markdown files, read in this order.
+        output: the folder to write ``deck.yaml`` and one topic file per section into.
+        name: the deck's name; by default the documents' title, or the first file's name.
+        key: the deck's key; by default made from the deck's name.
+        force: overwrite files that exist in ``output``.
+
+    Raises:
+        ValidationError: the documents or options have problems, or files would be
+            overwritten; nothing was written.
+        OutputError: the files could not be written; ``output`` is as it was.
+    """
+    imported = read_documents(documents)
+    deck_name, deck_key = _deck_name_and_key(imported, name, key)
+    files = plan_topic_files(imported.topics)
+    texts = {DECK_FILE: deck_yaml(deck_key, deck_name)}
+    texts.update({file.name: topic_yaml(file.topic, file.ids) for file in files})
+    _check_output(output, texts, force=force)
+    _check_reads_back(texts, files)
+    write_files(output, {file_name: text.encode("utf-8") for file_name, text in texts.items()})
+    return ImportResult(deck_name, deck_key, tuple(files), imported.skipped, output)
+
+
+def read_documents(paths: Sequence[Path]) -> ImportedDocuments:
+    """Read every document; report every problem in all of them at once.
+
+    Raises:
+        ValidationError: a document cannot be read or has problems, or none has questions.
+    """
+    problems: list[SourceError] = []
+    title: str | None = None
+    topics: list[ImportedTopic] = []
+    skipped: list[SkippedSection] = []
+    for path in paths:
+        text = _read_text(path, problems)
+        if text is None:
+            continue
+        parsed = _DocumentReader(path, text, problems).read()
+        title = title or parsed.title
+        topics.extend(parsed.topics)
+        skipped.extend(parsed.skipped)
+    _check_topic_names(topics, problems)
+    if not problems and not topics:
+        where = paths[0] if len(paths) == 1 else None
+        problems.append(SourceError("no questions found (lines starting with 'Q:')", where))
+    if problems:
+        raise ValidationError(problems)
+    return ImportedDocuments(
+        title=title,
+        default_name=_name_from_file(paths[0]),
+        topics=tuple(topics),
+        skipped=tuple(skipped),
+    )
+
+
+def plan_topic_files(topics: Sequence[ImportedTopic]) -> list[TopicFile]:
+    """Name a file for each topic (``01-basics.yaml``) and choose each question's id."""
+    width = max(2, len(str(len(topics))))
+    slugs: set[str] = set()
+    ids: set[str] = set()
+    files = []
+    for number, topic in enumerate(topics, start=1):
+        slug = slug_from_words(slug_words(topic.name), TOPIC_SLUG_WORDS, TOPIC_SLUG_LENGTH)
+        slug = make_unique(slug or FALLBACK_TOPIC_SLUG, slugs)
+        slugs.add(slug)
+        topic_ids = []
+        for question in topic.questions:
+            qid = question_id(question.q, ids)
+            ids.add(qid)
+            topic_ids.append(qid)
+        files.append(TopicFile(f"{number:0{width}d}-{slug}.yaml", topic, tuple(topic_ids)))
+    return files
+
+
+def deck_yaml(key: str, name: str) -> str:
+    """Return the text of a ``deck.yaml``."""
+    return (
+        "# `key` namespaces every note's id: never change it once the deck is in use.\n"
+        f"key: {yaml_scalar(key, 0)}\n"
+        f"name: {yaml_scalar(name, 0)}\n"
+    )
+
+
+def topic_yaml(topic: ImportedTopic, ids: Sequence[str]) -> str:
+    """Return the text of a topic file: readable YAML, block scalars for multi-line text."""
+    entries = [
+        f"  - id: {yaml_scalar(qid, 4)}\n"
+        f"    q: {yaml_scalar(question.q, 4)}\n"
+        f"    a: {yaml_scalar(question.a, 4)}\n"
+        for question, qid in zip(topic.questions, ids, strict=True)
+    ]
+    return f"topic: {yaml_scalar(topic.name, 0)}\nquestions:\n" + "\n".join(entries)
+
+
+def yaml_scalar(value: str, indent: int) -> str:
+    """Write ``value`` as the YAML scalar that follows ``key: `` in a mapping at ``indent``.
+
+    Multi-line text is a literal block (``|``) whenever its lines can be written as they are;
+    one-line text is plain unless it has to be quoted.  The loader reads the scalar back as
+    ``value`` (it drops the line break that ends a block).
+    """
+    if "\n" in value and _literal_block_can_hold(value):
+        margin = " " * (indent + 2)
+        return "|" + "".join(f"\n{margin}{line}" if line else "\n" for line in value.split("\n"))
+    scalar = _dump_scalar(value, None)
+    if "\n" in scalar:
+        # Double quotes write any text on one line, with escapes: no indentation to get wrong.
+        scalar = _dump_scalar(value, '"')
+    return scalar
+
+
+def _literal_block_can_hold(value: str) -> bool:
+    lines = value.split("\n")
+    return (
+        lines[0][:1] not in ("", " ")  # a block's first line sets its indentation
+        and lines[-1] != ""  # a block ends in exactly one line break
+        and all(line == line.rstrip(" \t") for line in lines)
+        and _LITERAL_CHARACTERS_RE.fullmatch(value) is not None
+    )
+
+
+def _dump_scalar(value: str, style: str | None) -> str:
+    dumped: str = yaml.dump(
+        {"k": value}, allow_unicode=True, width=1_000_000, default_style=style, sort_keys=False
+    )
+    return dumped.removeprefix('"k": ' if style else "k: ").removesuffix("\n")
+
+
+def clean_markdown(lines: Sequence[str], code: Sequence[bool]) -> str:
+    """Join a question's or answer's lines as the loader would read them back.
+
+    Two spaces at the end of a line are a Markdown line break; the source format drops
+    trailing spaces, so such a break becomes a backslash, which it keeps.
+    """
+    joined = []
+    for number, line in enumerate(lines):
+        following = lines[number + 1] if number + 1 < len(lines) else ""
+        if (
+            line.endswith("  ")
+            and line.strip()
+            and not code[number]
+            and following.strip()
+            and not code[number + 1]
+            and not _BLOCK_START_RE.match(line)
+            and not _BLOCK_START_RE.match(following)
+        ):
+            joined.append(line.rstrip() + "\\")
+        else:
+            joined.append(line)
+    return clean_text("\n".join(joined))
+
+
+@dataclass
+class _Draft:
+    """A question being read."""
+
+    line: int
+    item_indent: int | None  # the content indent of its list item; None outside a list
+    q: list[str] = field(default_factory=list)
+    q_code: list[bool] = field(default_factory=list)
+    a_line: int | None = None
+    a: list[str] = field(default_factory=list)
+    a_code: list[bool] = field(default_factory=list)
+    after_blank: bool = False
+
+    def add(self, line: str, *, code: bool = False) -> None:
+        lines, flags = (self.q, self.q_code) if self.a_line is None else (self.a, self.a_code)
+        lines.append(line)
+        flags.append(code)
+        self.after_blank = not line.strip()
+
+    def answer_started(self) -> bool:
+        return self.a_line is not None and any(line.strip() for line in self.a)
+
+
+@dataclass
+class _Section:
+    name: str | None  # None: the text before the first heading
+    level: int
+    line: int
+    questions: list[ImportedQuestion] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _ParsedDocument:
+    title: str | None
+    topics: list[ImportedTopic]
+    skipped: list[SkippedSection]
+
+
+class _DocumentReader:
+    """Reads one document line by line into sections of questions."""
+
+    def __init__(self, path: Path, text: str, problems: list[SourceError]) -> None:
+        self.path = path
+        self.lines = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+        self.lines_list = self.lines.split("\n")
+        self.problems = problems
+        self.sections = [_Section(None, 0, 1)]
+        self.draft: _Draft | None = None
+
+    def error(self, line: int, message: str) -> None:
+        self.problems.append(SourceError(message, self.path, line))
+
+    def read(self) -> _ParsedDocument:
+        lines = self.lines_list
+        index = 0
+        while index < len(lines):
+            index = self._read_line(index, lines[index])
+        self._finish_question()
+        return self._result()
+
+    def _read_line(self, index: int, line: str) -> int:
+        """Read the line at ``index`` (and any code block it opens); return the next index."""
+        number = index + 1
+        fence = _FENCE_OPEN_RE.fullmatch(line)
+        if fence:
+            return self._read_fence(index, fence)
+        heading = _HEADING_RE.fullmatch(line)
+        if heading:
+            self._finish_question()
+            text = _HEADING_CLOSE_RE.sub("", heading[2] or "")
+            self.sections.append(_Section(_topic_name(text), len(heading[1]), number))
+            return index + 1
+        if _RULE_RE.fullmatch(line):
+            self._finish_question()
+            return index + 1
+        item = _ITEM_RE.match(line)
+        assert item is not None  # every part of it is optional
+        marker = _MARKER_RE.match(line, item.end())
+        if marker:
+            self._read_marker(number, line[marker.end() :], marker, item)
+        else:
+            self._read_text_line(number, line)
+        return index + 1
+
+    def _read_marker(
+        self, number: int, rest: str, marker: re.Match[str], item: re.Match[str]
+    ) -> None:
+        word = marker["emphasized"] or marker["plain"]
+        if word[0] in "Qq":
+            self._finish_question()
+            indent = item.end() if item["bullet"] else None
+            self.draft = _Draft(number, indent)
+            self._add(number, rest)
+            return
+        draft = self.draft
+        if draft is None:
+            self.error(number, "an answer without a question (no 'Q:' before this 'A:')")
+        elif draft.a_line is not None:
+            self.error(
+                number,
+                f"a second answer for the question at line {draft.line} (no 'Q:' before this 'A:')",
+            )
+        else:
+            draft.a_line = number
+            self._add(number, rest)
+
+    def _read_text_line(self, number: int, line: str) -> None:
+        draft = self.draft
+        if draft is None:
+            self._outside_question(number, line)
+            return
+        indent = len(line) - len(line.lstrip(" "))
+        if (
+            draft.item_indent is not None
+            and line.strip()
+            and draft.after_blank
+            and indent < draft.item_indent
+            and (draft.answer_started() or draft.a_line is None)
+        ):
+            # Less indented than its list item after a blank line: the item has ended.
+            self._finish_question()
+            self._outside_question(number, line)
+            return
+        self._add(number, _dedent(line, draft.item_indent or 0))
+
+    def _read_fence(self, index: int, fence: re.Match[str]) -> int:
+        lines = self.lines_list
+        opening = fence["fence"]
+        for end in range(index + 1, len(lines)):
+            closing = _FENCE_CLOSE_RE.fullmatch(lines[end])
+            if (
+                closing
+                and closing["fence"][0] == opening[0]
+                and len(closing["fence"]) >= len(opening)
+            ):
+                break
+        else:
+            self.error(index + 1, f"code block ({opening}) is never closed")
+            return len(lines)
+        indent = len(fence["indent"])
+        draft = self.draft
+        # Inside a list item, the item's indentation goes; elsewhere the fence's own.
+        base = (
+            indent if draft is None or draft.item_indent is None else min(indent, draft.item_indent)
+        )
+        block = [_dedent(line, base).rstrip() for line in lines[index : end + 1]]
+        if draft is not None and not (
+            draft.item_indent is not None
+            and draft.after_blank
+            and indent < draft.item_indent
+            and draft.answer_started()
+        ):
+            for offset, line in enumerate(block):
+                self._check_characters(index + 1 + offset, line)
+                draft.add(line, code=True)
+        else:
+            self._finish_question()
+            self._outside_question(index + 1, block[0])
+        return end + 1
+
+    def _add(self, number: int, text: str) -> None:
+        assert self.draft is not None
+        self._check_characters(number, text)
+        self.draft.add(text)
+
+    def _check_characters(self, number: int, text: str) -> None:
+        bad = CONTROL_RE.search(text.replace("\t", " ")) or _NOT_TEXT_RE.search(text)
+        if bad:
+            self.error(
+                number, f"the control character U+{ord(bad[0]):04X} cannot be imported; remove it"
+            )
+
+    def _outside_question(self, number: int, line: str) -> None:
+        """Text that is in no question: a section's introduction is fine, stray text is not."""
+        if line.strip() and self.sections[-1].questions:
+            self.error(
+                number,
+                "text after a question that is not part of its answer: indent it to add it to "
+                "the answer, or remove it",
+            )
+
+    def _finish_question(self) -> None:
+        draft, self.draft = self.draft, None
+        if draft is None:
+            return
+        q = clean_markdown(draft.q, draft.q_code)
+        a = clean_markdown(draft.a, draft.a_code)
+        if not q:
+            self.error(draft.line, "a question without text (nothing after 'Q:')")
+        elif draft.a_line is None:
+            self.error(draft.line, "a question without an answer (no 'A:' after this 'Q:')")
+        elif not a:
+            self.error(draft.a_line, "an empty answer (nothing after 'A:')")
+        else:
+            self.sections[-1].questions.append(ImportedQuestion(q, a, self.path, draft.line))
+
+    def _result(self) -> _ParsedDocument:
+        headings = self.sections[1:]
+        title = None
+        level_one = [section for section in headings if section.level == 1]
+        if headings and headings[0].level == 1 and len(level_one) == 1:
+            title = headings[0].name
+        topics = []
+        skipped = []
+        for section in self.sections:
+            name = section.name or title or _name_from_file(self.path)
+            if section.questions:
+                line = section.line if section.name is not None else section.questions[0].line
+                topics.append(ImportedTopic(name, tuple(section.questions), self.path, line))
+            elif section.name is not None and section.name != title:
+                skipped.append(SkippedSection(section.name, self.path, section.line))
+        return _ParsedDocument(title, topics, skipped)
+
+
+def _read_text(path: Path, problems: list[SourceError]) -> str | None:
+    try:
+        data = path.read_bytes()
+    except IsADirectoryError:
+        problems.append(SourceError("is a folder, not a Markdown file", path))
+        return None
+    except OSError as exc:
+        problems.append(SourceError(f"cannot read: {exc.strerror or exc}", path))
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        byte = f"0x{data[exc.start]:02x}"
+        problems.append(
+            SourceError(f"not valid UTF-8 (byte {byte}); save the file as UTF-8", path, line)
+        )
+        return None
+
+
+def _dedent(line: str, indent: int) -> str:
+    """Remove up to ``indent`` leading spaces."""
+    spaces = len(line) - len(line.lstrip(" "))
+    return line[min(spaces, indent) :]
+
+
+def _topic_name(heading: str) -> str:
+    """Return a heading's text without its number and the emphasis around it."""
+    name = heading.strip()
+    name = _SECTION_NUMBER_RE.sub("", name, count=1) if _SECTION_NUMBER_RE.match(name) else name
+    while emphasis := _EMPHASIS_RE.fullmatch(name):
+        name = emphasis["text"].strip()
+    return " ".join(name.split())
+
+
+def _name_from_file(path: Path) -> str:
+    """Make a name from a file name: ``python-notes.md`` gives "Python notes"."""
+    words = " ".join(re.split(r"[-_\s]+", path.stem)).strip()
+    return words[:1].upper() + words[1:] if words else "Imported questions"
+
+
+def _check_topic_names(topics: Sequence[ImportedTopic], problems: list[SourceError]) -> None:
+    seen: dict[str, ImportedTopic] = {}
+    for topic in topics:
+        if not topic.name:
+            problems.append(
+                SourceError("a heading without text cannot name a topic", topic.path, topic.line)
+            )
+        if "::" in topic.name:
+            problems.append(
+                SourceError(
+                    f"topic '{topic.name}' contains '::', which Anki reads as a subdeck",
+                    topic.path,
+                    topic.line,
+                )
+            )
+        first = seen.setdefault(topic.name.casefold(), topic)
+        if first is not topic:
+            problems.append(
+                SourceError(
+                    f"a second topic named '{topic.name}' (first at {first.path}:{first.line}): "
+                    "rename one of the headings",
+                    topic.path,
+                    topic.line,
+                )
+            )
+
+
+def _deck_name_and_key(
+    imported: ImportedDocuments, name: str | None, key: str | None
+) -> tuple[str, str]:
+    problems = []
+    deck_name = " ".join((name if name is not None else imported.title or "").split())
+    deck_name = deck_name or imported.default_name
+    if not all(part.strip() for part in deck_name.split("::")):
+        problems.append(
+            SourceError(f"deck name '{deck_name}' has an empty part between '::'; use --name")
+        )
+    if key is None:
+        deck_key = slug_from_words(slug_words(deck_name), SLUG_MAX, SLUG_MAX) or FALLBACK_KEY
+    elif SLUG_RE.fullmatch(key) and len(key) <= SLUG_MAX:
+        deck_key = key
+    else:
+        deck_key = ""
+        problems.append(
+            SourceError(
+                f"--key '{key}' is not a slug: use lowercase letters, digits and single hyphens, "
+                f"at most {SLUG_MAX} characters"
+            )
+        )
+    if problems:
+        raise ValidationError(problems)
+    return deck_name, deck_key
+
+
+def _check_output(output: Path, texts: dict[str, str], *, force: bool) -> None:
+    """Refuse to overwrite files without ``force``, and to mix with other topic files."""
+    problems = []
+    if output.exists() and not output.is_dir():
+        problems.append(SourceError("exists and is not a folder", output))
+    elif output.is_dir():
+        try:
+            entries = sorted(output.iterdir())
+        except OSError as exc:
+            raise ValidationError(
+                [SourceError(f"cannot read: {exc.strerror or exc}", output)]
+            ) from None
+        for path in entries:
+            if path.name in texts:
+                if not force:
+                    problems.append(SourceError("exists; use --force to overwrite it", path))
+            elif path.suffix in TOPIC_SUFFIXES and not path.name.startswith("."):
+                problems.append(
+                    SourceError(
+                        "would be read as a topic of the imported deck; move it away or import "
+                        "into another folder",
+                        path,
+                    )
+                )
+    if problems:
+        raise ValidationError(problems)
+
+
+def _check_reads_back(texts: dict[str, str], files: Sequence[TopicFile]) -> None:
+    """Load the files to be written with the project's loader: they must give the same text."""
+    with tempfile.TemporaryDirectory(prefix="qa2anki-") as scratch:
+        folder = Path(scratch)
+        for file_name, text in texts.items():
+            (folder / file_name).write_text(text, encoding="utf-8")
+        deck = load_deck(folder)
+    loaded = [(t.name, [(q.id, q.q, q.a) for q in t.questions]) for t in deck.topics]
+    written = [
+        (f.topic.name, [(qid, q.q, q.a) for qid, q in zip(f.ids, f.topic.questions, strict=True)])
+        for f in files
+    ]
+    if loaded != written:
+        raise AssertionError("the written sources do not read back as the imported questions")
