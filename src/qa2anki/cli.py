@@ -154,6 +154,94 @@ def check(source: SourceArgument = Path("questions")) -> None:
     )
 
 
+@app.command("import")
+def import_markdown(
+    markdown: Annotated[
+        list[Path],
+        typer.Argument(
+            metavar="MARKDOWN",
+            help="Markdown documents of questions and answers, read in this order.",
+            show_default=False,
+        ),
+    ],
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output", "-o", metavar="DIR", help="The source folder to write the deck into."
+        ),
+    ] = Path("questions"),
+    name: Annotated[
+        str | None,
+        typer.Option(
+            "--name", help="The deck's name.", show_default="the title, or the file's name"
+        ),
+    ] = None,
+    key: Annotated[
+        str | None,
+        typer.Option("--key", help="The deck's key.", show_default="made from the name"),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite files that exist in DIR.")
+    ] = False,
+) -> None:
+    """Turn Markdown Q&A documents into a source folder (nothing is written on error)."""
+    from qa2anki.importer import import_markdown as import_documents
+
+    try:
+        result = import_documents(markdown, output, name=name, key=key, force=force)
+    except Qa2AnkiError as exc:
+        _fail(exc, "nothing was written")
+    for file in result.files:
+        typer.echo(f"{file.topic.name}: {_count(len(file.topic.questions), 'question')}")
+    for section in result.skipped:
+        typer.echo(f"Skipped '{section.name}' ({section.path}:{section.line}): no questions")
+    typer.echo(
+        f"Wrote {_count(result.question_count, 'question')} in "
+        f"{_count(len(result.files), 'topic')} to {result.output} "
+        f"(deck '{result.name}', key '{result.key}')"
+    )
+
+
+@app.command()
+def ids(
+    source: SourceArgument = Path("questions"),
+    write: Annotated[
+        bool, typer.Option("--write", help="Insert the missing ids into the YAML files.")
+    ] = False,
+) -> None:
+    """List the questions that have no id; with --write, add generated ids to the files."""
+    from qa2anki.ids import plan_ids, write_ids
+
+    try:
+        plan = plan_ids(source)
+        if write:
+            write_ids(plan)
+    except Qa2AnkiError as exc:
+        _fail(exc, "nothing was written" if write else "")
+    if not plan.new_ids:
+        total = plan.deck.question_count
+        typer.echo(f"All {_count(total, 'question')} in {source} have ids.")
+        return
+    for new_id in plan.new_ids:
+        where = f"{new_id.question.path}:{new_id.question.line}"
+        if write:
+            typer.echo(f"{where}: added id '{new_id.id}'")
+        else:
+            typer.echo(f"{where}: question has no id (suggested: '{new_id.id}')")
+    count = len(plan.new_ids)
+    if write:
+        files = len({new_id.question.path for new_id in plan.new_ids})
+        typer.echo(f"Added {_count(count, 'id')} to {_count(files, 'file')}.")
+    else:
+        command = (
+            "qa2anki ids --write"
+            if source == Path("questions")
+            else f"qa2anki ids {source} --write"
+        )
+        them = "it" if count == 1 else "them"
+        typer.echo(f"{_count(count, 'question')} without an id; add {them} with: {command}")
+
+
 def _fail(exc: Qa2AnkiError, consequence: str = "") -> NoReturn:
     """Print a user error as `path:line: message` lines and exit with status 1."""
     problems = exc.problems if isinstance(exc, ValidationError) else [exc]
