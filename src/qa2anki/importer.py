@@ -434,6 +434,7 @@ class _DocumentReader:
                 break
         else:
             self.error(index + 1, f"code block ({opening}) is never closed")
+            self.draft = None  # the rest of the document is in the block: no more to report
             return len(lines)
         indent = len(fence["indent"])
         draft = self.draft
@@ -501,7 +502,9 @@ class _DocumentReader:
         topics = []
         skipped = []
         for section in self.sections:
-            name = section.name or title or _name_from_file(self.path)
+            name = section.name
+            if name is None:
+                name = title or _name_from_file(self.path)
             if section.questions:
                 line = section.line if section.name is not None else section.questions[0].line
                 topics.append(ImportedTopic(name, tuple(section.questions), self.path, line))

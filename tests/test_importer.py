@@ -1,0 +1,283 @@
+"""The importer: Markdown Q&A documents in, a source folder that builds the same cards out."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import FIXTURES, QUESTIONS, write_sources
+from qa2anki import files
+from qa2anki.errors import OutputError, ValidationError
+from qa2anki.importer import (
+    ImportedQuestion,
+    ImportedTopic,
+    clean_markdown,
+    import_markdown,
+    read_documents,
+    topic_yaml,
+    yaml_scalar,
+)
+from qa2anki.loader import CONTROL_RE, clean_text, load_deck
+from qa2anki.render import render_deck
+
+SEED = FIXTURES / "seed" / "interview-qa-100.md"
+STYLES = FIXTURES / "markdown"
+MALFORMED = FIXTURES / "markdown-invalid"
+STYLE_CASES = sorted(path.name for path in STYLES.iterdir() if path.is_dir())
+MALFORMED_CASES = sorted(path.name for path in MALFORMED.iterdir() if path.is_dir())
+
+
+def folder_texts(folder: Path) -> dict[str, str]:
+    return {path.name: path.read_text(encoding="utf-8") for path in sorted(folder.iterdir())}
+
+
+def test_seed_builds_the_same_cards_as_the_shipped_questions(tmp_path: Path) -> None:
+    result = import_markdown([SEED], tmp_path / "imported")
+
+    imported = render_deck(load_deck(tmp_path / "imported"))
+    shipped = render_deck(load_deck(QUESTIONS))
+    assert imported.deck.question_count == shipped.deck.question_count == 100
+    assert [t.name for t in imported.deck.topics] == [t.name for t in shipped.deck.topics]
+    assert [len(t.questions) for t in imported.deck.topics] == [10] * 10
+
+    assert [(r.topic.name, r.question_html, r.answer_html) for r in imported.questions] == [
+        (r.topic.name, r.question_html, r.answer_html) for r in shipped.questions
+    ]
+    # The seed has no title: the deck is named after the file.
+    assert (result.name, result.key) == ("Interview qa 100", "interview-qa-100")
+    assert [section.name for section in result.skipped] == ["Next Steps"]
+
+
+def test_seed_topic_files_are_named_and_counted(tmp_path: Path) -> None:
+    result = import_markdown(
+        [SEED], tmp_path / "imported", name="Python Backend Interview", key="python-backend"
+    )
+
+    deck = load_deck(tmp_path / "imported")
+    assert (deck.name, deck.key) == ("Python Backend Interview", "python-backend")
+    assert [file.name for file in result.files][:3] == [
+        "01-python-fundamentals.yaml",
+        "02-intermediate-python.yaml",
+        "03-advanced-python-concurrency.yaml",
+    ]
+    assert result.question_count == 100
+    ids = [q.id for t in deck.topics for q in t.questions]
+    assert len(set(ids)) == 100
+    assert ids[:2] == ["difference-list-tuple-python", "handle-exceptions-python"]
+
+
+@pytest.mark.parametrize("case", STYLE_CASES)
+def test_each_style_gives_the_expected_sources(case: str, tmp_path: Path) -> None:
+    documents = sorted((STYLES / case).glob("*.md"))
+
+    import_markdown(documents, tmp_path / "out")
+
+    assert folder_texts(tmp_path / "out") == folder_texts(STYLES / case / "expected")
+    load_deck(tmp_path / "out")
+
+
+def test_every_style_has_a_fixture() -> None:
+    assert set(STYLE_CASES) >= {"numbered-bold", "plain", "bold-colon", "no-headings"}
+
+
+@pytest.mark.parametrize("case", MALFORMED_CASES)
+def test_malformed_documents_report_every_problem_with_its_line(
+    case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(MALFORMED)
+    output = tmp_path / "out"
+
+    with pytest.raises(ValidationError) as caught:
+        import_markdown([Path(case) / "notes.md"], output)
+
+    expected = (MALFORMED / case / "expected.txt").read_text(encoding="utf-8").splitlines()
+    assert [str(problem) for problem in caught.value.problems] == expected
+    assert not output.exists()
+    assert os.listdir(tmp_path) == []
+
+
+def test_every_malformed_case_has_a_fixture() -> None:
+    assert set(MALFORMED_CASES) >= {
+        "answer-without-question",
+        "question-without-answer",
+        "unclosed-fence",
+    }
+
+
+def test_questions_keep_their_line_numbers() -> None:
+    imported = read_documents([SEED])
+
+    first, *_, last = [q for t in imported.topics for q in t.questions]
+    assert (first.line, last.line) == (7, 372)
+    assert [t.line for t in imported.topics][:2] == [5, 44]
+
+
+def test_crlf_documents_read_like_lf(tmp_path: Path) -> None:
+    document = tmp_path / "notes.md"
+    document.write_bytes(b"\xef\xbb\xbf# T\r\n\r\nQ: One?\r\nA: |\r\n```\r\nx\r\n```\r\n")
+
+    (topic,) = read_documents([document]).topics
+
+    assert (topic.name, topic.questions[0].q, topic.questions[0].a) == (
+        "T",
+        "One?",
+        "|\n```\nx\n```",
+    )
+
+
+def test_several_documents_make_one_deck(tmp_path: Path) -> None:
+    first = tmp_path / "a.md"
+    first.write_text("## One\n\nQ: First?\nA: Yes.\n", encoding="utf-8")
+    second = tmp_path / "b.md"
+    second.write_text("# Title\n\n## Two\n\nQ: Second?\nA: No.\n", encoding="utf-8")
+
+    result = import_markdown([first, second], tmp_path / "out")
+
+    deck = load_deck(tmp_path / "out")
+    assert [(t.name, [q.q for q in t.questions]) for t in deck.topics] == [
+        ("One", ["First?"]),
+        ("Two", ["Second?"]),
+    ]
+    assert (result.name, result.key) == ("Title", "title")
+
+
+def test_the_same_topic_in_two_documents_is_refused(tmp_path: Path) -> None:
+    for name in ("a.md", "b.md"):
+        (tmp_path / name).write_text("## SQL\n\nQ: Why?\nA: So.\n", encoding="utf-8")
+
+    with pytest.raises(ValidationError) as caught:
+        import_markdown([tmp_path / "a.md", tmp_path / "b.md"], tmp_path / "out")
+
+    assert [str(p) for p in caught.value.problems] == [
+        f"{tmp_path / 'b.md'}:1: a second topic named 'SQL' (first at {tmp_path / 'a.md'}:1): "
+        "rename one of the headings"
+    ]
+
+
+def test_topic_names_lose_numbers_and_emphasis(tmp_path: Path) -> None:
+    document = tmp_path / "notes.md"
+    headings = ["1. Basics", "11 - 20: __More__ ##", "3) *Last* one", "**2024**"]
+    document.write_text(
+        "".join(f"## {heading}\n\nQ: {n}?\nA: {n}.\n\n" for n, heading in enumerate(headings)),
+        encoding="utf-8",
+    )
+
+    topics = read_documents([document]).topics
+
+    assert [t.name for t in topics] == ["Basics", "More", "*Last* one", "2024"]
+
+
+def test_two_space_line_breaks_become_backslashes() -> None:
+    lines = ["One  ", "two", "", "- item  ", "- next", "last  "]
+
+    text = clean_markdown(lines, [False] * len(lines))
+
+    assert text == "One\\\ntwo\n\n- item\n- next\nlast"
+
+
+def test_options_override_name_and_key_and_are_checked(tmp_path: Path) -> None:
+    document = tmp_path / "notes.md"
+    document.write_text("# My Notes\n\nQ: Why?\nA: So.\n", encoding="utf-8")
+
+    result = import_markdown([document], tmp_path / "a", name="Interviews::Python")
+    assert (result.name, result.key) == ("Interviews::Python", "interviews-python")
+    with pytest.raises(ValidationError) as caught:
+        import_markdown([document], tmp_path / "b", name="A::", key="Not A Slug")
+
+    assert [str(p) for p in caught.value.problems] == [
+        "deck name 'A::' has an empty part between '::'; use --name",
+        "--key 'Not A Slug' is not a slug: use lowercase letters, digits and single hyphens, "
+        "at most 64 characters",
+    ]
+    assert not (tmp_path / "b").exists()
+
+
+def test_existing_files_are_kept_unless_forced(tmp_path: Path) -> None:
+    output = tmp_path / "out"
+    import_markdown([SEED], output)
+    (output / "deck.yaml").write_text("key: mine\nname: Mine\n", encoding="utf-8")
+    before = folder_texts(output)
+
+    with pytest.raises(ValidationError) as caught:
+        import_markdown([SEED], output)
+
+    assert len(caught.value.problems) == 11
+    assert (
+        str(caught.value.problems[-1])
+        == f"{output / 'deck.yaml'}: exists; use --force to overwrite it"
+    )
+    assert folder_texts(output) == before
+    import_markdown([SEED], output, force=True)
+    assert (output / "deck.yaml").read_text(encoding="utf-8").endswith("name: Interview qa 100\n")
+
+
+def test_other_topic_files_in_the_output_are_refused(tmp_path: Path) -> None:
+    output = write_sources(tmp_path / "out", {"99-old.yaml": "topic: Old\n", "notes.txt": "hi"})
+
+    with pytest.raises(ValidationError) as caught:
+        import_markdown([SEED], output, force=True)
+
+    assert [str(p) for p in caught.value.problems] == [
+        f"{output / '99-old.yaml'}: would be read as a topic of the imported deck; move it away "
+        "or import into another folder"
+    ]
+    assert sorted(os.listdir(output)) == ["99-old.yaml", "notes.txt"]
+
+
+def test_a_failed_write_leaves_no_folder_and_no_temporary_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken_fsync(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(files.os, "fsync", broken_fsync)
+
+    with pytest.raises(OutputError) as caught:
+        import_markdown([SEED], tmp_path / "out")
+
+    assert str(caught.value) == f"{tmp_path / 'out'}: cannot write: No space left on device"
+    assert os.listdir(tmp_path) == []
+
+
+def cleaned_texts() -> st.SearchStrategy[str]:
+    """Text as the loader reads it back: no control characters, trailing spaces or blank ends."""
+    alphabet = st.characters(blacklist_categories=["Cs"])
+    return (
+        st.text(alphabet, min_size=1, max_size=40)
+        .map(clean_text)
+        .filter(lambda text: bool(text) and clean_text(text) == text)
+        .filter(lambda text: CONTROL_RE.search(text) is None)
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    name=cleaned_texts().filter(lambda t: "\n" not in t and "::" not in t),
+    q=cleaned_texts(),
+    a=cleaned_texts() | st.sampled_from(["yes", "~", "null", "0123", "- a\n  - b", "#x\n y"]),
+)
+def test_written_yaml_reads_back_as_the_same_text(
+    tmp_path_factory: pytest.TempPathFactory, name: str, q: str, a: str
+) -> None:
+    folder = tmp_path_factory.mktemp("yaml")
+    topic = ImportedTopic(name, (ImportedQuestion(q, a, folder, 1),), folder, 1)
+    (folder / "deck.yaml").write_text(f"key: k\nname: {yaml_scalar(name, 0)}\n", "utf-8")
+    (folder / "01-t.yaml").write_text(topic_yaml(topic, ["x"]), "utf-8")
+
+    deck = load_deck(folder)
+
+    assert deck.name == name
+    (loaded,) = deck.topics
+    assert (loaded.name, loaded.questions[0].q, loaded.questions[0].a) == (name, q, a)
+
+
+def test_multi_line_text_is_a_literal_block_and_one_line_text_is_plain() -> None:
+    assert yaml_scalar("Two\n\n  lines", 4) == "|\n      Two\n\n        lines"
+    assert yaml_scalar("It is: quoted", 0) == "'It is: quoted'"
+    assert yaml_scalar("plain `code` text", 0) == "plain `code` text"
+    assert yaml_scalar("  leading\nspace", 0) == '"  leading\\nspace"'
+    assert yaml_scalar("tab\there", 0) == '"tab\\there"'
