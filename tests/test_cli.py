@@ -11,12 +11,14 @@ import pytest
 from typer.testing import CliRunner
 
 import qa2anki
-from conftest import INVALID
+from conftest import FIXTURES, INVALID
 from qa2anki import __version__, build, loader
 from qa2anki.cli import app
 from test_loader import INVALID_CASES, expected_problems
 
 runner = CliRunner()
+MARKDOWN = FIXTURES / "markdown"
+MARKDOWN_INVALID = FIXTURES / "markdown-invalid"
 
 
 def expected_stderr(case: str, summary_end: str) -> str:
@@ -283,3 +285,110 @@ def test_damaged_state_file_is_one_line_and_exit_1(small_sources: Path, tmp_path
         " delete it and build again to start afresh\n"
     )
     assert not (tmp_path / "d.apkg").exists()
+
+
+def test_help_of_import_and_ids() -> None:
+    for command, argument in (("import", "MARKDOWN"), ("ids", "SOURCE")):
+        result = runner.invoke(app, [command, "--help"])
+        assert result.exit_code == 0
+        assert argument in result.stdout
+
+
+def test_import_prints_each_topic_then_where_it_wrote(tmp_path: Path) -> None:
+    output = tmp_path / "out"
+
+    result = runner.invoke(
+        app, ["import", str(MARKDOWN / "numbered-bold" / "notes.md"), "-o", str(output)]
+    )
+
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert result.stdout == (
+        "Python Basics: 2 questions\n"
+        "Shell & Tools: 2 questions\n"
+        f"Skipped 'Next Steps' ({MARKDOWN / 'numbered-bold' / 'notes.md'}:34): no questions\n"
+        f"Wrote 4 questions in 2 topics to {output} (deck 'Notes', key 'notes')\n"
+    )
+    assert runner.invoke(app, ["check", str(output)]).exit_code == 0
+
+
+def test_import_options(tmp_path: Path) -> None:
+    document = MARKDOWN / "no-headings" / "my_study-notes.md"
+    runner.invoke(app, ["import", str(document), "-o", str(tmp_path)])
+
+    refused = runner.invoke(app, ["import", str(document), "-o", str(tmp_path), "--name", "N"])
+    forced = runner.invoke(
+        app,
+        [
+            "import",
+            str(document),
+            "--output",
+            str(tmp_path),
+            "--name",
+            "N",
+            "--key",
+            "k",
+            "--force",
+        ],
+    )
+
+    assert refused.exit_code == 1
+    assert refused.stderr == (
+        f"{tmp_path / '01-my-study-notes.yaml'}: exists; use --force to overwrite it\n"
+        f"{tmp_path / 'deck.yaml'}: exists; use --force to overwrite it\n"
+        "2 problems found; nothing was written.\n"
+    )
+    assert forced.exit_code == 0
+    assert forced.stdout.endswith(f"to {tmp_path} (deck 'N', key 'k')\n")
+
+
+def test_import_reports_malformed_documents(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(MARKDOWN_INVALID)
+
+    result = runner.invoke(
+        app, ["import", "question-without-answer/notes.md", "-o", str(tmp_path / "out")]
+    )
+
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    expected = (MARKDOWN_INVALID / "question-without-answer" / "expected.txt").read_text("utf-8")
+    assert result.stderr == expected + "5 problems found; nothing was written.\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_ids_lists_then_writes_the_missing_ids(small_sources: Path) -> None:
+    topic = small_sources / "02-more.yaml"
+    topic.write_text(topic.read_text("utf-8") + "  - q: What is four?\n    a: Four.\n", "utf-8")
+
+    listed = runner.invoke(app, ["ids", str(small_sources)])
+    checked = runner.invoke(app, ["check", str(small_sources)])
+    written = runner.invoke(app, ["ids", str(small_sources), "--write"])
+    again = runner.invoke(app, ["ids", str(small_sources)])
+
+    assert (listed.exit_code, listed.stdout) == (
+        0,
+        f"{topic}:6: question has no id (suggested: 'four')\n"
+        f"1 question without an id; add it with: qa2anki ids {small_sources} --write\n",
+    )
+    assert (checked.exit_code, checked.stderr) == (
+        1,
+        f"{topic}:6: question has no 'id'; add the missing ids with: qa2anki ids --write\n"
+        "1 problem found.\n",
+    )
+    assert (written.exit_code, written.stdout) == (
+        0,
+        f"{topic}:6: added id 'four'\nAdded 1 id to 1 file.\n",
+    )
+    assert (again.exit_code, again.stdout) == (0, f"All 4 questions in {small_sources} have ids.\n")
+    assert topic.read_text("utf-8").endswith("  - id: four\n    q: What is four?\n    a: Four.\n")
+
+
+def test_ids_reports_other_problems(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["ids", str(tmp_path / "nope"), "--write"])
+
+    assert result.exit_code == 1
+    assert (
+        result.stderr
+        == f"{tmp_path / 'nope'}: no such folder\n1 problem found; nothing was written.\n"
+    )

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import re
 import shlex
+import shutil
 from pathlib import Path
 
 import pytest
 from typer.main import get_command
 from typer.testing import CliRunner
 
-from conftest import ROOT
+from conftest import FIXTURES, ROOT
 from qa2anki.cli import app
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 MAKEFILE = (ROOT / "Makefile").read_text(encoding="utf-8")
+SEED = FIXTURES / "seed" / "interview-qa-100.md"
 
 
 def console_examples() -> list[tuple[str, str]]:
@@ -52,6 +54,13 @@ def test_successful_examples_print_what_the_readme_shows(
     example: tuple[str, str], shipped_copy: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     command, shown = example
+    # The README's import example reads the seed document; its ids example follows the
+    # question it shows being added.
+    shutil.copy(SEED, shipped_copy.parent)
+    if command.startswith("qa2anki ids"):
+        (added,) = re.findall(r"```yaml\n(  - q: .*?)```", README, re.DOTALL)
+        with (shipped_copy / "01-python-fundamentals.yaml").open("a", encoding="utf-8") as file:
+            file.write("\n" + added)
     monkeypatch.chdir(shipped_copy.parent)
 
     result = CliRunner().invoke(app, shlex.split(command)[1:])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -10,7 +9,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import FIXTURES, QUESTIONS, write_sources
-from qa2anki import files
 from qa2anki.errors import OutputError, ValidationError
 from qa2anki.importer import (
     ImportedQuestion,
@@ -97,7 +95,7 @@ def test_malformed_documents_report_every_problem_with_its_line(
     expected = (MALFORMED / case / "expected.txt").read_text(encoding="utf-8").splitlines()
     assert [str(problem) for problem in caught.value.problems] == expected
     assert not output.exists()
-    assert os.listdir(tmp_path) == []
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_every_malformed_case_has_a_fixture() -> None:
@@ -225,7 +223,7 @@ def test_other_topic_files_in_the_output_are_refused(tmp_path: Path) -> None:
         f"{output / '99-old.yaml'}: would be read as a topic of the imported deck; move it away "
         "or import into another folder"
     ]
-    assert sorted(os.listdir(output)) == ["99-old.yaml", "notes.txt"]
+    assert sorted(p.name for p in output.iterdir()) == ["99-old.yaml", "notes.txt"]
 
 
 def test_a_failed_write_leaves_no_folder_and_no_temporary_files(
@@ -234,13 +232,13 @@ def test_a_failed_write_leaves_no_folder_and_no_temporary_files(
     def broken_fsync(fd: int) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(files.os, "fsync", broken_fsync)
+    monkeypatch.setattr("qa2anki.files.os.fsync", broken_fsync)
 
     with pytest.raises(OutputError) as caught:
         import_markdown([SEED], tmp_path / "out")
 
     assert str(caught.value) == f"{tmp_path / 'out'}: cannot write: No space left on device"
-    assert os.listdir(tmp_path) == []
+    assert list(tmp_path.iterdir()) == []
 
 
 def cleaned_texts() -> st.SearchStrategy[str]:

@@ -18,6 +18,7 @@ from qa2anki.errors import OutputError, Qa2AnkiError, SourceError, ValidationErr
 
 if TYPE_CHECKING:
     from qa2anki.build import BuildResult, PreviewResult, build_deck, build_preview, check_sources
+    from qa2anki.importer import import_markdown
     from qa2anki.loader import load_deck
 
 __version__ = "0.1.0"
@@ -33,6 +34,7 @@ __all__ = [
     "build_deck",
     "build_preview",
     "check_sources",
+    "import_markdown",
     "load_deck",
 ]
 
@@ -42,6 +44,7 @@ _LAZY = {
     "build_deck": "qa2anki.build",
     "build_preview": "qa2anki.build",
     "check_sources": "qa2anki.build",
+    "import_markdown": "qa2anki.importer",
     "load_deck": "qa2anki.loader",
 }
 
