@@ -79,7 +79,14 @@ def test_each_style_gives_the_expected_sources(case: str, tmp_path: Path) -> Non
 
 
 def test_every_style_has_a_fixture() -> None:
-    assert set(STYLE_CASES) >= {"numbered-bold", "plain", "bold-colon", "no-headings"}
+    assert set(STYLE_CASES) >= {
+        "numbered-bold",
+        "plain",
+        "bold-colon",
+        "no-headings",
+        "code-blocks",
+        "numbered-markers",
+    }
 
 
 @pytest.mark.parametrize("case", MALFORMED_CASES)

@@ -46,9 +46,11 @@ _HEADING_RE = re.compile(r" {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*$")
 _HEADING_CLOSE_RE = re.compile(r"(?:^|[ \t]+)#+$")
 _RULE_RE = re.compile(r" {0,3}(?:(?:-[ \t]*){3,}|(?:\*[ \t]*){3,}|(?:_[ \t]*){3,})$")
 _FENCE_OPEN_RE = re.compile(r"(?P<indent> *)(?P<fence>`{3,}(?=[^`]*$)|~{3,})(?P<info>.*)$")
-_FENCE_CLOSE_RE = re.compile(r" *(?P<fence>`{3,}|~{3,})[ \t]*$")
+_FENCE_CLOSE_RE = re.compile(r"[ \t]*(?P<fence>`{3,}|~{3,})[ \t]*$")
 _ITEM_RE = re.compile(r"(?P<indent> *)(?:(?P<bullet>[-*+]|[0-9]{1,9}[.)])(?P<gap> {1,4}))?")
-_WORDS = r"Q|A|Question|Answer|QUESTION|ANSWER"
+# "Q", "Question" ..., perhaps numbered: "Q1", "Question 3".
+_INDENT_RE = re.compile(r"[ \t]*(?:(?:[-*+]|[0-9]{1,9}[.)])[ \t]+)?")
+_WORDS = r"(?:Q|A|Question|Answer|QUESTION|ANSWER)(?: ?[0-9]{1,4})?"
 _MARKER_RE = re.compile(
     rf"(?:(?P<emph>\*\*|__|\*|_)(?P<emphasized>{_WORDS})(?:(?P=emph):|:(?P=emph))"
     rf"|(?P<plain>{_WORDS}):)(?:[ \t]+|$)"
@@ -359,9 +361,10 @@ class _DocumentReader:
     def _read_line(self, index: int, line: str) -> int:
         """Read the line at ``index`` (and any code block it opens); return the next index."""
         number = index + 1
+        line = _expand_indent(line)
         fence = _FENCE_OPEN_RE.fullmatch(line)
         if fence:
-            return self._read_fence(index, fence)
+            return self._read_fence(index, line, fence)
         heading = _HEADING_RE.fullmatch(line)
         if heading:
             self._finish_question()
@@ -421,7 +424,7 @@ class _DocumentReader:
             return
         self._add(number, _dedent(line, draft.item_indent or 0))
 
-    def _read_fence(self, index: int, fence: re.Match[str]) -> int:
+    def _read_fence(self, index: int, line: str, fence: re.Match[str]) -> int:
         lines = self.lines_list
         opening = fence["fence"]
         for end in range(index + 1, len(lines)):
@@ -442,16 +445,16 @@ class _DocumentReader:
         base = (
             indent if draft is None or draft.item_indent is None else min(indent, draft.item_indent)
         )
-        block = [_dedent(line, base).rstrip() for line in lines[index : end + 1]]
+        block = [_dedent(text, base).rstrip() for text in [line, *lines[index + 1 : end + 1]]]
         if draft is not None and not (
             draft.item_indent is not None
             and draft.after_blank
             and indent < draft.item_indent
             and draft.answer_started()
         ):
-            for offset, line in enumerate(block):
-                self._check_characters(index + 1 + offset, line)
-                draft.add(line, code=True)
+            for offset, code_line in enumerate(block):
+                self._check_characters(index + 1 + offset, code_line)
+                draft.add(code_line, code=True)
         else:
             self._finish_question()
             self._outside_question(index + 1, block[0])
@@ -531,6 +534,13 @@ def _read_text(path: Path, problems: list[SourceError]) -> str | None:
             SourceError(f"not valid UTF-8 (byte {byte}); save the file as UTF-8", path, line)
         )
         return None
+
+
+def _expand_indent(line: str) -> str:
+    """Turn tabs in a line's indentation and list marker into spaces, as Markdown reads them."""
+    prefix = _INDENT_RE.match(line)
+    assert prefix is not None  # every part of it is optional
+    return line[: prefix.end()].expandtabs(4) + line[prefix.end() :]
 
 
 def _dedent(line: str, indent: int) -> str:
