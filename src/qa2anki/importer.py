@@ -48,8 +48,9 @@ _RULE_RE = re.compile(r" {0,3}(?:(?:-[ \t]*){3,}|(?:\*[ \t]*){3,}|(?:_[ \t]*){3,
 _FENCE_OPEN_RE = re.compile(r"(?P<indent> *)(?P<fence>`{3,}(?=[^`]*$)|~{3,})(?P<info>.*)$")
 _FENCE_CLOSE_RE = re.compile(r"[ \t]*(?P<fence>`{3,}|~{3,})[ \t]*$")
 _ITEM_RE = re.compile(r"(?P<indent> *)(?:(?P<bullet>[-*+]|[0-9]{1,9}[.)])(?P<gap> {1,4}))?")
-# "Q", "Question" ..., perhaps numbered: "Q1", "Question 3".
+# A line's indentation and list marker, where tabs count as spaces to the next tab stop.
 _INDENT_RE = re.compile(r"[ \t]*(?:(?:[-*+]|[0-9]{1,9}[.)])[ \t]+)?")
+# "Q", "Question" ..., perhaps numbered: "Q1", "Question 3".
 _WORDS = r"(?:Q|A|Question|Answer|QUESTION|ANSWER)(?: ?[0-9]{1,4})?"
 _MARKER_RE = re.compile(
     rf"(?:(?P<emph>\*\*|__|\*|_)(?P<emphasized>{_WORDS})(?:(?P=emph):|:(?P=emph))"
@@ -341,8 +342,8 @@ class _DocumentReader:
 
     def __init__(self, path: Path, text: str, problems: list[SourceError]) -> None:
         self.path = path
-        self.lines = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
-        self.lines_list = self.lines.split("\n")
+        text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+        self.lines = text.split("\n")
         self.problems = problems
         self.sections = [_Section(None, 0, 1)]
         self.draft: _Draft | None = None
@@ -351,7 +352,7 @@ class _DocumentReader:
         self.problems.append(SourceError(message, self.path, line))
 
     def read(self) -> _ParsedDocument:
-        lines = self.lines_list
+        lines = self.lines
         index = 0
         while index < len(lines):
             index = self._read_line(index, lines[index])
@@ -387,7 +388,7 @@ class _DocumentReader:
         self, number: int, rest: str, marker: re.Match[str], item: re.Match[str]
     ) -> None:
         word = marker["emphasized"] or marker["plain"]
-        if word[0] in "Qq":
+        if word.startswith("Q"):
             self._finish_question()
             indent = item.end() if item["bullet"] else None
             self.draft = _Draft(number, indent)
@@ -425,7 +426,7 @@ class _DocumentReader:
         self._add(number, _dedent(line, draft.item_indent or 0))
 
     def _read_fence(self, index: int, line: str, fence: re.Match[str]) -> int:
-        lines = self.lines_list
+        lines = self.lines
         opening = fence["fence"]
         for end in range(index + 1, len(lines)):
             closing = _FENCE_CLOSE_RE.fullmatch(lines[end])
