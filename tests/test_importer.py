@@ -86,6 +86,7 @@ def test_every_style_has_a_fixture() -> None:
         "no-headings",
         "code-blocks",
         "numbered-markers",
+        "setext-headings",
     }
 
 

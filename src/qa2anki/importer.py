@@ -45,6 +45,7 @@ from qa2anki.loader import (
 _HEADING_RE = re.compile(r" {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*$")
 _HEADING_CLOSE_RE = re.compile(r"(?:^|[ \t]+)#+$")
 _RULE_RE = re.compile(r" {0,3}(?:(?:-[ \t]*){3,}|(?:\*[ \t]*){3,}|(?:_[ \t]*){3,})$")
+_SETEXT_RE = re.compile(r" {0,3}(=+|-+)[ \t]*")
 _FENCE_OPEN_RE = re.compile(r"(?P<indent> *)(?P<fence>`{3,}(?=[^`]*$)|~{3,})(?P<info>.*)$")
 _FENCE_CLOSE_RE = re.compile(r"[ \t]*(?P<fence>`{3,}|~{3,})[ \t]*$")
 _ITEM_RE = re.compile(r"(?P<indent> *)(?:(?P<bullet>[-*+]|[0-9]{1,9}[.)])(?P<gap> {1,4}))?")
@@ -372,17 +373,43 @@ class _DocumentReader:
             text = _HEADING_CLOSE_RE.sub("", heading[2] or "")
             self.sections.append(_Section(_topic_name(text), len(heading[1]), number))
             return index + 1
-        if _RULE_RE.fullmatch(line):
-            self._finish_question()
-            return index + 1
         item = _ITEM_RE.match(line)
         assert item is not None  # every part of it is optional
         marker = _MARKER_RE.match(line, item.end())
+        underline = self._setext_underline(index, line, marker)
+        if underline:
+            self._finish_question()
+            level = 1 if underline.startswith("=") else 2
+            self.sections.append(_Section(_topic_name(line), level, number))
+            return index + 2
+        if _RULE_RE.fullmatch(line):
+            self._finish_question()
+            return index + 1
         if marker:
             self._read_marker(number, line[marker.end() :], marker, item)
         else:
             self._read_text_line(number, line)
         return index + 1
+
+    def _setext_underline(self, index: int, line: str, marker: re.Match[str] | None) -> str:
+        """Return the ``===`` or ``---`` under a heading's text, or "" when ``line`` is none.
+
+        Only a line that stands after a blank line, and is no question or answer, counts: a
+        rule right under an answer's last line ends the answer rather than making a heading.
+        """
+        lines = self.lines
+        if (
+            index + 1 < len(lines)
+            and (index == 0 or not lines[index - 1].strip())
+            and line.strip()
+            and len(line) - len(line.lstrip(" ")) <= 3
+            and marker is None
+            and not _BLOCK_START_RE.match(line)
+            and not _RULE_RE.fullmatch(line)
+        ):
+            underline = _SETEXT_RE.fullmatch(lines[index + 1])
+            return underline[1] if underline else ""
+        return ""
 
     def _read_marker(
         self, number: int, rest: str, marker: re.Match[str], item: re.Match[str]
