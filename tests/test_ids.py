@@ -184,3 +184,20 @@ def test_check_still_requires_ids(tmp_path: Path) -> None:
         "qa2anki ids --write"
         for line in (9, 13, 16)
     ]
+
+
+def test_offsets_count_characters_not_bytes(tmp_path: Path) -> None:
+    source = write_sources(tmp_path / "src", {"deck.yaml": DECK_YAML})
+    before = (
+        "\ufefftopic: Café\nquestions:\n"
+        "  - {q: 'Crème brûlée?', a: Oui.}\n"
+        "  - q: Été?\n    a: Oui.\n"
+    )
+    (source / "01-t.yaml").write_bytes(before.encode("utf-8"))
+
+    write_ids(plan_ids(source))
+
+    after = (source / "01-t.yaml").read_bytes().decode("utf-8")
+    assert after == before.replace("{q", "{id: creme-brulee, q").replace(
+        "- q: Été", "- id: ete\n    q: Été"
+    )
