@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -12,7 +14,7 @@ from hypothesis import strategies as st
 
 from conftest import DECK_YAML, INVALID, QUESTIONS, write_sources
 from qa2anki.errors import ValidationError
-from qa2anki.loader import load_deck
+from qa2anki.loader import MAX_FILE_BYTES, load_deck
 from qa2anki.model import Deck
 
 # Fragments of topic files, shuffled by Hypothesis into almost-valid and broken YAML.
@@ -124,9 +126,62 @@ def test_every_failure_mode_has_a_fixture() -> None:
         "bad-id",
         "missing-deck-file",
         "empty-topic",
+        "billion-laughs",
+        "numbers",
+        "python-tags",
+        "several-documents",
     }
     for case in INVALID_CASES:
         assert expected_problems(case), f"{case}/expected.txt is empty"
+        about = (INVALID / case / "about.txt").read_text(encoding="utf-8")
+        assert about.strip() and about.count("\n") == 1, f"{case}/about.txt is not one line"
+
+
+def test_billion_laughs_fails_fast_in_little_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(INVALID)
+    tracemalloc.start()
+    started = time.perf_counter()
+    try:
+        with pytest.raises(ValidationError):
+            load_deck(Path("billion-laughs"))
+        elapsed = time.perf_counter() - started
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert elapsed < 2
+    assert peak < 10 * 1024 * 1024
+
+
+def test_a_utf8_bom_is_accepted(tmp_path: Path) -> None:
+    source = write_sources(tmp_path, {"deck.yaml": DECK_YAML})
+    (source / "deck.yaml").write_bytes(b"\xef\xbb\xbf" + DECK_YAML.encode())
+    (source / "01-bom.yaml").write_bytes(
+        b"\xef\xbb\xbftopic: BOM\nquestions:\n  - {id: bom, q: Q, a: A}\n"
+    )
+
+    deck = load_deck(source)
+
+    assert (deck.key, deck.topics[0].name, deck.topics[0].questions[0].q) == (
+        "test-deck",
+        "BOM",
+        "Q",
+    )
+
+
+def test_a_file_over_the_size_limit_is_refused_before_parsing(small_sources: Path) -> None:
+    big = small_sources / "03-big.yaml"
+    # Unclosed brackets: were this parsed, the message would be about YAML, not size.
+    big.write_bytes(b"[" * (MAX_FILE_BYTES + 1))
+    (small_sources / "04-at-limit.yaml").write_bytes(b"#" * MAX_FILE_BYTES)
+
+    with pytest.raises(ValidationError) as caught:
+        load_deck(small_sources)
+
+    assert [str(p) for p in caught.value.problems] == [
+        f"{big}: file is larger than 1 MiB; split it into several topic files",
+        f"{small_sources / '04-at-limit.yaml'}:1: file is empty",
+    ]
 
 
 def test_missing_source_folder(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ together as one :class:`~qa2anki.errors.ValidationError`.
 
 from __future__ import annotations
 
+import codecs
 import difflib
 import re
 import stat
@@ -23,6 +24,9 @@ from qa2anki.model import Deck, Question, Topic
 DECK_FILE = "deck.yaml"
 DECK_FILE_MISNAMED = "deck.yml"
 TOPIC_SUFFIXES = (".yaml", ".yml")
+# A topic file holds a few dozen questions in a few kilobytes; a limit far above that keeps a
+# stray log file or a crafted input from costing minutes of parsing and gigabytes of memory.
+MAX_FILE_BYTES = 1024 * 1024
 
 SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 SLUG_MAX = 64
@@ -52,20 +56,38 @@ SYNONYMS = {
 _NULL_TAG = "tag:yaml.org,2002:null"
 
 
-class _AliasError(yaml.MarkedYAMLError):
-    """An alias (``*name``) was found; aliases are refused so no file can expand without bound."""
+_STANDARD_TAG = "tag:yaml.org,2002:"
+
+
+class _RefusedYAML(yaml.MarkedYAMLError):
+    """YAML that is valid but refused: an alias, or a tag outside YAML's standard types."""
 
 
 class _SafeComposer(yaml.SafeLoader):
-    """PyYAML's safe loader, refusing aliases while composing."""
+    """PyYAML's safe loader, refusing aliases and foreign tags while composing.
+
+    Aliases are refused so that no file can expand without bound ("billion laughs"): the
+    first ``*name`` stops the file.  Nothing is ever constructed from a tag, but a tag such
+    as ``!!python/object`` is a sign of a file meant for another program, so it is named.
+    """
 
     def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()  # type: ignore[no-untyped-call]
-            raise _AliasError(
+            raise _RefusedYAML(
                 problem="YAML aliases (*name) are not supported", problem_mark=event.start_mark
             )
-        return super().compose_node(parent, index)
+        node = super().compose_node(parent, index)
+        if node is not None and (
+            not node.tag.startswith(_STANDARD_TAG)
+            or node.tag.startswith(f"{_STANDARD_TAG}python/")
+        ):
+            shown = node.tag.replace(_STANDARD_TAG, "!!", 1)
+            raise _RefusedYAML(
+                problem=f"the YAML tag {_quote(shown)} is not supported",
+                problem_mark=node.start_mark,
+            )
+        return node
 
 
 def _line(node: yaml.Node) -> int:
@@ -184,11 +206,25 @@ def _read_text(path: Path, problems: _Problems) -> str | None:
         if not stat.S_ISREG(path.stat().st_mode):
             problems.add(path, None, "not a regular file")
             return None
-        data = path.read_bytes()
+        with path.open("rb") as file:
+            # Read one byte past the limit, so that a file growing meanwhile is caught too.
+            data = file.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         problems.add(path, None, f"cannot read: {exc.strerror or exc}")
         return None
+    if len(data) > MAX_FILE_BYTES:
+        problems.add(
+            path,
+            None,
+            f"file is larger than {MAX_FILE_BYTES // 1024 // 1024} MiB; split it into several "
+            "topic files",
+        )
+        return None
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        problems.add(path, 1, "file is UTF-16 (it starts with a UTF-16 BOM); save it as UTF-8")
+        return None
     try:
+        # A UTF-8 byte order mark, which some Windows editors write, is dropped by the parser.
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
@@ -417,7 +453,12 @@ def _read_questions(topic: _Mapping) -> Iterator[Question]:
 def _question_label(item: yaml.MappingNode) -> str:
     """Name a question by its id in messages, if it has one that reads as text."""
     for key_node, value_node in item.value:
-        if key_node.value == "id" and isinstance(value_node, yaml.ScalarNode) and value_node.value:
+        if (
+            key_node.value == "id"
+            and isinstance(value_node, yaml.ScalarNode)
+            and value_node.tag != _NULL_TAG
+            and value_node.value
+        ):
             return f"question {_quote(value_node.value)}"
     return "question"
 
@@ -470,6 +511,7 @@ _YAML_PROBLEMS = {
         "unexpected ':' (put text that contains ': ' in quotes, or fix the indentation)"
     ),
     "found unexpected end of stream": "unclosed quote or bracket",
+    "but found another document": "a second document ('---'): keep one document per file",
 }
 
 
