@@ -65,6 +65,12 @@ def test_raw_html_is_text() -> None:
     assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in html
 
 
+def test_html_entities_are_text() -> None:
+    assert render_markdown("&amp; &lt;b&gt; &#35; &copy;") == (
+        "<p>&amp;amp; &amp;lt;b&amp;gt; &amp;#35; &amp;copy;</p>"
+    )
+
+
 def test_javascript_links_are_not_links() -> None:
     assert parse(render_markdown("[click](javascript:alert(1))")).tags == ["p"]
     assert parse(render_markdown("[docs](https://example.org)")).tags == ["p", "a"]

@@ -122,6 +122,8 @@ def _render_fence(
 @cache
 def _markdown() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+    # "&amp;" in a question is the five characters people typed, not an encoded "&".
+    md.disable("entity")
     md.add_render_rule("fence", _render_fence)
     # An indented code block is code too; render it like a fence without a language.
     md.add_render_rule("code_block", _render_fence)
