@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import errno
+import fcntl
+import os
+import signal
 import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
 import zipfile
 from pathlib import Path
 
@@ -10,7 +18,7 @@ import genanki
 import pytest
 
 from qa2anki import build
-from qa2anki.build import build_deck, default_output
+from qa2anki.build import STALE_TEMP_SECONDS, build_deck, default_output, is_qa2anki_deck
 from qa2anki.errors import OutputError, StateError, ValidationError
 from qa2anki.files import current_umask
 from qa2anki.loader import load_deck
@@ -49,13 +57,13 @@ def test_invalid_sources_write_nothing_and_keep_the_old_deck(
     small_sources: Path, tmp_path: Path
 ) -> None:
     output = tmp_path / "deck.apkg"
-    output.write_bytes(b"yesterday's deck")
+    yesterday = previous_deck(small_sources, output)
     (small_sources / "02-more.yaml").write_text("topic: More\nquestions: []\n", encoding="utf-8")
 
     with pytest.raises(ValidationError):
         build_deck(small_sources, output)
 
-    assert output.read_bytes() == b"yesterday's deck"
+    assert output.read_bytes() == yesterday
     assert sorted(p.name for p in tmp_path.iterdir()) == ["deck.apkg", "small"]
 
 
@@ -70,11 +78,22 @@ def test_invalid_sources_do_not_create_the_output_folder(
     assert not (tmp_path / "new").exists()
 
 
-def test_a_failed_write_keeps_the_old_deck_and_leaves_no_temporary_file(
+def previous_deck(sources: Path, output: Path) -> bytes:
+    """Build yesterday's deck at ``output`` and return its bytes."""
+    build_deck(sources, output, timestamp=1_600_000_000)
+    return output.read_bytes()
+
+
+def temporaries(folder: Path) -> list[str]:
+    return sorted(path.name for path in folder.glob(".qa2anki-*.tmp"))
+
+
+def test_a_full_disk_keeps_the_old_deck_and_leaves_no_temporary_file(
     small_sources: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     output = tmp_path / "deck.apkg"
-    output.write_bytes(b"yesterday's deck")
+    yesterday = previous_deck(small_sources, output)
+    state = read_state(state_path(small_sources))
     real_write = build._write_apkg
 
     def write_half_then_fail(package: genanki.Package, path: Path, first_id: int) -> None:
@@ -89,9 +108,64 @@ def test_a_failed_write_keeps_the_old_deck_and_leaves_no_temporary_file(
         build_deck(small_sources, output)
 
     assert str(caught.value) == f"{output}: cannot write: No space left on device"
-    assert output.read_bytes() == b"yesterday's deck"
+    assert output.read_bytes() == yesterday
     assert sorted(p.name for p in tmp_path.iterdir()) == ["deck.apkg", "small"]
-    assert not state_path(small_sources).exists()
+    assert read_state(state_path(small_sources)) == state
+
+
+def test_a_full_disk_inside_the_zip_writer_keeps_the_old_deck(
+    small_sources: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    output = tmp_path / "deck.apkg"
+    yesterday = previous_deck(small_sources, output)
+
+    def no_space(*args: object) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fsync", no_space)
+
+    with pytest.raises(OutputError) as caught:
+        build_deck(small_sources, output)
+
+    assert str(caught.value) == f"{output}: cannot write: No space left on device"
+    assert output.read_bytes() == yesterday
+    assert temporaries(tmp_path) == []
+
+
+def test_a_permission_error_keeps_the_old_deck(
+    small_sources: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Simulated, so that it also runs as root, whom a read-only folder does not stop."""
+    output = tmp_path / "deck.apkg"
+    yesterday = previous_deck(small_sources, output)
+
+    def refused(*args: object, **kwargs: object) -> tuple[int, str]:
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+
+    monkeypatch.setattr(tempfile, "mkstemp", refused)
+
+    with pytest.raises(OutputError) as caught:
+        build_deck(small_sources, output)
+
+    assert str(caught.value) == f"{output}: cannot write: Permission denied"
+    assert output.read_bytes() == yesterday
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_a_read_only_output_folder_keeps_the_old_deck(small_sources: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "out"
+    folder.mkdir()
+    output = folder / "deck.apkg"
+    yesterday = previous_deck(small_sources, output)
+    folder.chmod(0o555)
+    try:
+        with pytest.raises(OutputError) as caught:
+            build_deck(small_sources, output)
+    finally:
+        folder.chmod(0o755)
+
+    assert str(caught.value) == f"{output}: cannot write: Permission denied"
+    assert output.read_bytes() == yesterday
 
 
 def test_output_that_is_a_folder_is_refused(small_sources: Path, tmp_path: Path) -> None:
@@ -245,3 +319,267 @@ def test_a_damaged_state_file_stops_the_build_before_anything_is_written(
 
     assert not (tmp_path / "d.apkg").exists()
     assert state_path(small_sources).read_text(encoding="utf-8") == "{"
+
+
+# --- Where a build may write -------------------------------------------------------------------
+
+
+def foreign_apkg(path: Path) -> Path:
+    """Write an .apkg that another tool made: a genanki deck with a note type of its own."""
+    model = genanki.Model(
+        1_111_111_111,
+        "Someone else's",
+        fields=[{"name": "Front"}],
+        templates=[{"name": "Card", "qfmt": "{{Front}}", "afmt": "{{Front}}"}],
+    )
+    deck = genanki.Deck(2_222_222_222, "Theirs")
+    deck.add_note(genanki.Note(model=model, fields=["mine"], guid="g"))
+    genanki.Package(deck).write_to_file(str(path), timestamp=1_600_000_000)
+    return path
+
+
+NOT_OURS = "is not a deck written by qa2anki: not replacing it (use --force to replace it)"
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"my notes, not a deck\n",
+        b"PK\x03\x04 a truncated zip",
+        b"",
+    ],
+    ids=["text", "broken-zip", "empty"],
+)
+def test_a_file_that_is_not_a_deck_is_not_replaced(
+    small_sources: Path, tmp_path: Path, content: bytes
+) -> None:
+    output = tmp_path / "deck.apkg"
+    output.write_bytes(content)
+
+    with pytest.raises(OutputError) as caught:
+        build_deck(small_sources, output)
+
+    assert str(caught.value) == f"{output}: {NOT_OURS}"
+    assert output.read_bytes() == content
+    assert temporaries(tmp_path) == []
+
+
+def test_another_tools_apkg_is_not_replaced_but_ours_is(
+    small_sources: Path, tmp_path: Path
+) -> None:
+    theirs = foreign_apkg(tmp_path / "theirs.apkg")
+    before = theirs.read_bytes()
+    no_collection = tmp_path / "other.apkg"
+    with zipfile.ZipFile(no_collection, "w") as archive:
+        archive.writestr("collection.anki21", b"not ours either")
+    ours = tmp_path / "ours.apkg"
+    previous_deck(small_sources, ours)
+
+    assert not is_qa2anki_deck(theirs)
+    assert not is_qa2anki_deck(no_collection)
+    assert is_qa2anki_deck(ours)
+    for path in (theirs, no_collection):
+        with pytest.raises(OutputError) as caught:
+            build_deck(small_sources, path)
+        assert str(caught.value) == f"{path}: {NOT_OURS}"
+    assert theirs.read_bytes() == before
+    more = small_sources / "02-more.yaml"
+    more.write_text(more.read_text(encoding="utf-8").replace("Three.", "Trois."), encoding="utf-8")
+    build_deck(small_sources, ours, timestamp=1_700_000_000)
+    assert "Trois." in read_notes(ours, tmp_path)[2][2]
+
+
+def test_a_link_to_a_file_that_is_not_a_deck_is_not_followed(
+    small_sources: Path, tmp_path: Path
+) -> None:
+    target = tmp_path / "notes.txt"
+    target.write_text("keep me\n", encoding="utf-8")
+    link = tmp_path / "deck.apkg"
+    link.symlink_to(target)
+
+    with pytest.raises(OutputError) as caught:
+        build_deck(small_sources, link)
+
+    assert str(caught.value) == f"{link}: {NOT_OURS}"
+    assert target.read_text(encoding="utf-8") == "keep me\n"
+
+
+def test_force_replaces_a_file_that_is_not_a_deck(small_sources: Path, tmp_path: Path) -> None:
+    output = tmp_path / "deck.apkg"
+    output.write_text("old notes\n", encoding="utf-8")
+
+    build_deck(small_sources, output, timestamp=1_700_000_000, force=True)
+
+    assert len(read_notes(output, tmp_path)) == 3
+
+
+@pytest.mark.parametrize(
+    "relative", ["deck.apkg", "sub/deck.apkg", "../small/deck.apkg", "01-basics.yaml"]
+)
+def test_output_inside_the_source_folder_is_refused(
+    small_sources: Path, tmp_path: Path, relative: str
+) -> None:
+    output = small_sources / relative
+    before = sorted(small_sources.rglob("*"))
+
+    with pytest.raises(OutputError) as caught:
+        build_deck(small_sources, output)
+
+    assert str(caught.value) == (
+        f"{output}: is inside the source folder {small_sources}: write the deck somewhere "
+        "else (or use --force)"
+    )
+    assert sorted(small_sources.rglob("*")) == before
+
+
+def test_output_inside_the_sources_through_a_link_is_refused(
+    small_sources: Path, tmp_path: Path
+) -> None:
+    link = tmp_path / "out"
+    link.symlink_to(small_sources)
+
+    with pytest.raises(OutputError) as caught:
+        build_deck(small_sources, link / "deck.apkg")
+
+    assert "is inside the source folder" in str(caught.value)
+
+
+def test_force_writes_inside_the_source_folder(small_sources: Path, tmp_path: Path) -> None:
+    output = small_sources / "build" / "deck.apkg"
+
+    build_deck(small_sources, output, force=True)
+
+    assert len(read_notes(output, tmp_path)) == 3
+
+
+def test_the_default_output_of_the_shipped_layout_is_allowed(
+    shipped_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(shipped_copy.parent)
+
+    result = build_deck(Path("questions"))
+
+    assert result.output == Path("build/python-backend-interview.apkg")
+    assert is_qa2anki_deck(result.output)
+
+
+# --- Leftovers of killed builds -------------------------------------------------------------
+
+
+def test_stale_temporary_files_of_killed_builds_are_removed(
+    small_sources: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    old = time.time() - STALE_TEMP_SECONDS - 5
+    stale = out / ".qa2anki-k1lled01.tmp"
+    young = out / ".qa2anki-runn1ng2.tmp"
+    locked = out / ".qa2anki-runn1ng3.tmp"
+    other = out / ".qa2anki-notes.txt"
+    target = tmp_path / "elsewhere.txt"
+    link = out / ".qa2anki-l1nked04.tmp"
+    for path in (stale, young, locked, other, target):
+        path.write_bytes(b"half a deck")
+    link.symlink_to(target)
+    for path in (stale, locked, other, target):
+        os.utime(path, (old, old))
+    os.utime(link, (old, old), follow_symlinks=False)
+
+    # A running build holds the lock on its temporary file.
+    with locked.open("rb") as running:
+        fcntl.flock(running, fcntl.LOCK_EX)
+        build_deck(small_sources, out / "deck.apkg")
+
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        ["deck.apkg", young.name, locked.name, other.name, link.name]
+    )
+    assert target.exists()
+
+
+# The pipeline in a child process, with the write slowed down so a test can act mid-write:
+# "hang" writes half a deck to the temporary file, says so, and waits to be killed;
+# "race" waits until two builds have both written their temporary files, then finishes.
+CHILD_BUILD = """
+import sys, time
+from pathlib import Path
+from qa2anki import build
+
+source, output, mode = sys.argv[1:]
+real_write = build._write_apkg
+
+def slow_write(package, path, timestamp):
+    real_write(package, path, timestamp)
+    if mode == "hang":
+        with path.open("r+b") as file:
+            file.truncate(path.stat().st_size // 2)
+        print("writing", flush=True)
+        time.sleep(60)
+    # Both builds have written their temporary files before either renames its own.
+    arrived = path.parent.parent / "arrived"
+    arrived.mkdir(exist_ok=True)
+    (arrived / path.name).touch()
+    deadline = time.monotonic() + 30
+    while len(list(arrived.iterdir())) < 2:
+        if time.monotonic() > deadline:
+            sys.exit("the other build never started writing")
+        time.sleep(0.01)
+
+build._write_apkg = slow_write
+build.build_deck(Path(source), Path(output))
+print("done", flush=True)
+"""
+
+
+def child_build(source: Path, output: Path, mode: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-c", CHILD_BUILD, str(source), str(output), mode],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_a_build_killed_mid_write_keeps_the_old_deck(small_sources: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    output = out / "deck.apkg"
+    yesterday = previous_deck(small_sources, output)
+
+    child = child_build(small_sources, output, "hang")
+    assert child.stdout is not None
+    assert child.stdout.readline() == "writing\n"
+    (leftover,) = temporaries(out)
+    child.send_signal(signal.SIGKILL)
+    child.wait(timeout=30)
+    child.stdout.close()
+
+    assert child.returncode == -signal.SIGKILL
+    assert output.read_bytes() == yesterday
+    assert len(read_notes(output, tmp_path)) == 3
+    with pytest.raises(zipfile.BadZipFile):
+        zipfile.ZipFile(out / leftover)
+
+    # The next build removes the leftover once no build holds it and it is no longer new.
+    old = time.time() - STALE_TEMP_SECONDS - 5
+    os.utime(out / leftover, (old, old))
+    build_deck(small_sources, output)
+    assert temporaries(out) == []
+
+
+def test_two_builds_racing_to_one_output_leave_one_valid_deck(
+    small_sources: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    output = out / "deck.apkg"
+    previous_deck(small_sources, output)
+
+    children = [child_build(small_sources, output, "race") for _ in range(2)]
+    results = [child.communicate(timeout=60) for child in children]
+
+    assert [child.returncode for child in children] == [0, 0]
+    assert [stdout for stdout, _ in results] == ["done\n", "done\n"]
+    assert sorted(p.name for p in out.iterdir()) == ["deck.apkg"]
+    assert len(read_notes(output, tmp_path)) == 3
+    connection = sqlite3.connect(tmp_path / "unzipped" / "collection.anki2")
+    try:
+        assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    finally:
+        connection.close()

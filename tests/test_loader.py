@@ -134,7 +134,8 @@ def test_every_failure_mode_has_a_fixture() -> None:
     for case in INVALID_CASES:
         assert expected_problems(case), f"{case}/expected.txt is empty"
         about = (INVALID / case / "about.txt").read_text(encoding="utf-8")
-        assert about.strip() and about.count("\n") == 1, f"{case}/about.txt is not one line"
+        assert about.strip(), f"{case}/about.txt is empty"
+        assert about.count("\n") == 1, f"{case}/about.txt is not one line"
 
 
 def test_billion_laughs_fails_fast_in_little_memory(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import fcntl
 import itertools
+import json
 import os
 import shutil
 import sqlite3
+import stat
 import tempfile
 import time
 import zipfile
@@ -19,7 +22,7 @@ from qa2anki.errors import OutputError
 from qa2anki.files import current_umask, fsync_dir
 from qa2anki.loader import load_deck
 from qa2anki.model import Deck
-from qa2anki.package import build_package
+from qa2anki.package import MODEL_ID, build_package
 from qa2anki.preview import preview_page
 from qa2anki.render import render_deck
 from qa2anki.state import Plan, format_state, plan_build, read_state, state_path
@@ -28,6 +31,13 @@ DEFAULT_OUTPUT_DIR = Path("build")
 DEFAULT_PREVIEW = DEFAULT_OUTPUT_DIR / "preview.html"
 # Zip entries carry this fixed time so that the same inputs give the same bytes.
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+TEMP_PREFIX = ".qa2anki-"
+TEMP_SUFFIX = ".tmp"
+# A build locks its temporary file the moment it creates it; one that is unlocked and this old
+# was left by a build that was killed.
+STALE_TEMP_SECONDS = 60
+# Far above any deck of questions; a larger collection is not ours, and is not read to find out.
+_MAX_COLLECTION_BYTES = 256 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -47,6 +57,7 @@ def build_deck(
     *,
     timestamp: float | None = None,
     dry_run: bool = False,
+    force: bool = False,
 ) -> BuildResult:
     """Build the ``.apkg`` for the sources in ``source`` and update its state file.
 
@@ -57,6 +68,7 @@ def build_deck(
             or changed since the state file was written (now by default).  Unchanged notes
             keep their time, so that Anki's re-import leaves them alone.
         dry_run: compute the plan only; write nothing.
+        force: write even inside the source folder or over a file that is not a qa2anki deck.
 
     Raises:
         ValidationError: the sources have problems; nothing was written.
@@ -69,6 +81,8 @@ def build_deck(
     now = int(time.time() if timestamp is None else timestamp)
     plan = plan_build(rendered, read_state(state_file), now)
     output = output or default_output(deck)
+    if not force:
+        check_output(output, source)
     if not dry_run:
         package = build_package(rendered, plan.stamps)
         first_id = plan.stamps.latest * 1000
@@ -132,6 +146,64 @@ def write_text_atomically(output: Path, text: str) -> None:
     write_atomically(output, lambda temp: _write_text(temp, text))
 
 
+def check_output(output: Path, source: Path) -> None:
+    """Refuse an output inside the source folder, or over a file that qa2anki did not write.
+
+    Raises:
+        OutputError: the output is not a safe place for the deck.
+    """
+    try:
+        target = output.resolve()
+        if target.is_relative_to(source.resolve()):
+            raise OutputError(
+                f"is inside the source folder {source}: write the deck somewhere else "
+                "(or use --force)",
+                output,
+            )
+        if target.exists() and not target.is_dir() and not is_qa2anki_deck(target):
+            raise OutputError(
+                "is not a deck written by qa2anki: not replacing it (use --force to replace it)",
+                output,
+            )
+    except (OSError, RuntimeError) as exc:  # RuntimeError: a symbolic link loop
+        raise OutputError(
+            f"cannot write: {getattr(exc, 'strerror', None) or exc}", output
+        ) from None
+
+
+def is_qa2anki_deck(path: Path) -> bool:
+    """Tell whether ``path`` is an .apkg that qa2anki wrote: a collection with our note type."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            info = archive.getinfo("collection.anki2")
+            if info.file_size > _MAX_COLLECTION_BYTES:
+                return False
+            data = archive.read(info)
+        connection = sqlite3.connect(":memory:")
+        try:
+            connection.deserialize(data)
+            connection.execute("PRAGMA trusted_schema = OFF")
+            kind = connection.execute("SELECT type FROM sqlite_master WHERE name = 'col'")
+            if kind.fetchone() != ("table",):
+                return False
+            row = connection.execute("SELECT models FROM col").fetchone()
+        finally:
+            connection.close()
+        models = json.loads(row[0])
+    except (
+        OSError,
+        KeyError,
+        ValueError,
+        TypeError,
+        EOFError,
+        NotImplementedError,
+        zipfile.BadZipFile,
+        sqlite3.Error,
+    ):
+        return False  # not a zip, no collection in it, not SQLite, not JSON: not ours
+    return isinstance(models, dict) and str(MODEL_ID) in models
+
+
 def write_atomically(output: Path, write: Callable[[Path], object]) -> None:
     """Let ``write`` fill a temporary file beside ``output``, then rename it into place.
 
@@ -146,12 +218,14 @@ def write_atomically(output: Path, write: Callable[[Path], object]) -> None:
         if output.is_dir():
             raise OutputError("is a folder, not a file", shown)
         output.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp_name = tempfile.mkstemp(dir=output.parent, prefix=".qa2anki-", suffix=".tmp")
+        fd, temp_name = tempfile.mkstemp(dir=output.parent, prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX)
     except OSError as exc:
         raise OutputError(f"cannot write: {exc.strerror or exc}", shown) from None
-    os.close(fd)
     temp = Path(temp_name)
     try:
+        # Locked until the file is in place, so that other builds leave it alone.
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        remove_stale_temporaries(output.parent)
         write(temp)
         _fsync_file(temp)
         temp.chmod(0o666 & ~current_umask())
@@ -160,7 +234,34 @@ def write_atomically(output: Path, write: Callable[[Path], object]) -> None:
         raise OutputError(f"cannot write: {exc.strerror or exc}", shown) from None
     finally:
         temp.unlink(missing_ok=True)
+        os.close(fd)
     fsync_dir(output.parent)
+
+
+def remove_stale_temporaries(folder: Path) -> None:
+    """Delete the temporary files that killed builds left in ``folder``.
+
+    Only files a build of ours left: named like ours, regular files of this user, not locked
+    by a running build, and older than ``STALE_TEMP_SECONDS``.
+    """
+    now = time.time()
+    for path in folder.glob(f"{TEMP_PREFIX}*{TEMP_SUFFIX}"):
+        try:
+            info = path.lstat()
+            if (
+                not stat.S_ISREG(info.st_mode)
+                or info.st_uid != os.getuid()
+                or now - info.st_mtime < STALE_TEMP_SECONDS
+            ):
+                continue
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                path.unlink()
+            finally:
+                os.close(fd)
+        except OSError:
+            continue  # locked by a running build, or already gone
 
 
 def _write_apkg(package: genanki.Package, path: Path, first_id: int) -> None:

@@ -79,8 +79,7 @@ class _SafeComposer(yaml.SafeLoader):
             )
         node = super().compose_node(parent, index)
         if node is not None and (
-            not node.tag.startswith(_STANDARD_TAG)
-            or node.tag.startswith(f"{_STANDARD_TAG}python/")
+            not node.tag.startswith(_STANDARD_TAG) or node.tag.startswith(f"{_STANDARD_TAG}python/")
         ):
             shown = node.tag.replace(_STANDARD_TAG, "!!", 1)
             raise _RefusedYAML(
