@@ -392,3 +392,101 @@ def test_ids_reports_other_problems(tmp_path: Path) -> None:
         result.stderr
         == f"{tmp_path / 'nope'}: no such folder\n1 problem found; nothing was written.\n"
     )
+
+
+def test_debug_shows_the_traceback_of_a_user_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(INVALID)
+
+    result = runner.invoke(app, ["--debug", "check", "yaml-alias"])
+
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Traceback (most recent call last):\n")
+    assert "qa2anki.errors.ValidationError: " in result.stderr
+    assert result.stderr.endswith(expected_stderr("yaml-alias", "found."))
+
+
+def raise_a_bug(*args: object, **kwargs: object) -> None:
+    raise RuntimeError("boom")
+
+
+INTERNAL_ERROR = (
+    "qa2anki: internal error: RuntimeError: boom\n"
+    "This is a bug in qa2anki. Please report it with the output of the same command run as "
+    "'qa2anki --debug ...'.\n"
+)
+
+
+@pytest.mark.parametrize("command", ["check", "build"])
+def test_a_bug_is_one_message_and_exit_70_without_traceback(
+    command: str, small_sources: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(build, "check_sources", raise_a_bug)
+    monkeypatch.setattr(build, "build_deck", raise_a_bug)
+
+    result = runner.invoke(app, [command, str(small_sources)])
+
+    assert (result.exit_code, result.stdout, result.stderr) == (70, "", INTERNAL_ERROR)
+
+
+def test_debug_shows_the_traceback_of_a_bug(
+    small_sources: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(build, "check_sources", raise_a_bug)
+
+    result = runner.invoke(app, ["--debug", "check", str(small_sources)])
+
+    assert result.exit_code == 70
+    assert result.stderr.startswith("Traceback (most recent call last):\n")
+    assert result.stderr.endswith("RuntimeError: boom\n" + INTERNAL_ERROR)
+
+
+def test_user_errors_from_the_installed_command_have_no_traceback(tmp_path: Path) -> None:
+    console_script = str(Path(sys.executable).with_name("qa2anki"))
+    done = subprocess.run(
+        [console_script, "check", str(tmp_path / "nope")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr == f"{tmp_path / 'nope'}: no such folder\n1 problem found.\n"
+
+
+def test_build_refuses_to_replace_a_file_that_is_not_a_deck_without_force(
+    small_sources: Path, tmp_path: Path
+) -> None:
+    output = tmp_path / "notes.apkg"
+    output.write_text("my notes\n", encoding="utf-8")
+
+    refused = runner.invoke(app, ["build", str(small_sources), "-o", str(output)])
+
+    assert (refused.exit_code, refused.stdout) == (1, "")
+    assert refused.stderr == (
+        f"{output}: is not a deck written by qa2anki: not replacing it "
+        "(use --force to replace it)\n"
+    )
+    assert output.read_text(encoding="utf-8") == "my notes\n"
+
+    forced = runner.invoke(app, ["build", str(small_sources), "-o", str(output), "--force"])
+
+    assert forced.exit_code == 0, forced.stderr
+    assert forced.stdout.startswith(f"Wrote 3 notes in 2 topics to {output}\n")
+
+
+def test_build_refuses_to_write_inside_the_sources_without_force(small_sources: Path) -> None:
+    output = small_sources / "deck.apkg"
+
+    refused = runner.invoke(app, ["build", str(small_sources), "-o", str(output)])
+
+    assert (refused.exit_code, refused.stdout) == (1, "")
+    assert refused.stderr == (
+        f"{output}: is inside the source folder {small_sources}: write the deck somewhere else "
+        "(or use --force)\n"
+    )
+    assert not output.exists()
+
+    forced = runner.invoke(app, ["build", str(small_sources), "-o", str(output), "--force"])
+
+    assert forced.exit_code == 0, forced.stderr
+    assert output.is_file()

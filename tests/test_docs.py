@@ -38,6 +38,10 @@ def test_every_command_and_option_is_documented() -> None:
                 if option.startswith("-") and option != "--help":
                     assert f"{option}" in README, f"README does not mention {name} {option}"
     assert "`qa2anki --version`" in README
+    for param in group.params:
+        for option in param.opts:
+            if option != "--help":
+                assert f"qa2anki {option}" in README, f"README does not mention {option}"
 
 
 def test_quick_start_targets_exist_and_ci_runs_make_test() -> None:

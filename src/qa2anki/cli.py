@@ -6,9 +6,12 @@ Heavy modules (genanki, Pygments, markdown-it) are imported inside the commands 
 
 from __future__ import annotations
 
+import functools
 import json
+import traceback
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, NoReturn, ParamSpec, TypeVar
 
 import typer
 
@@ -31,6 +34,48 @@ SourceArgument = Annotated[
 ]
 
 
+# Exit status of a bug (sysexits' EX_SOFTWARE): 1 is a problem in the user's input, 2 a usage
+# error.
+EXIT_INTERNAL_ERROR = 70
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class _Options:
+    """The root options, set for each run of the command line."""
+
+    debug = False
+
+
+def _reports_errors(command: Callable[P, R]) -> Callable[P, R]:
+    """Turn errors escaping a command into messages: user errors exit 1, bugs exit 70."""
+
+    @functools.wraps(command)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except (typer.Exit, typer.Abort, typer.TyperException):
+            raise
+        except Qa2AnkiError as exc:
+            _fail(exc)
+        except Exception as exc:
+            _show_traceback(exc)
+            typer.secho(
+                f"qa2anki: internal error: {type(exc).__name__}: {exc}",
+                fg=typer.colors.RED,
+                err=True,
+            )
+            typer.echo(
+                "This is a bug in qa2anki. Please report it with the output of the same "
+                "command run as 'qa2anki --debug ...'.",
+                err=True,
+            )
+            raise typer.Exit(EXIT_INTERNAL_ERROR) from None
+
+    return run
+
+
 def _show_version(value: bool) -> None:
     if value:
         typer.echo(f"qa2anki {__version__}")
@@ -45,11 +90,17 @@ def _root(
             "--version", help="Show the version and exit.", callback=_show_version, is_eager=True
         ),
     ] = False,
+    debug: Annotated[
+        bool,
+        typer.Option("--debug", help="On an error, also show its traceback (for bug reports)."),
+    ] = False,
 ) -> None:
     """Turn a folder of questions and answers (YAML + Markdown) into an Anki deck."""
+    _Options.debug = debug
 
 
 @app.command()
+@_reports_errors
 def build(
     source: SourceArgument = Path("questions"),
     output: Annotated[
@@ -69,6 +120,13 @@ def build(
     json_output: Annotated[
         bool, typer.Option("--json", help="Print the result and plan as JSON.")
     ] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Write even inside SOURCE or over a file that is not a deck qa2anki wrote.",
+        ),
+    ] = False,
 ) -> None:
     """Validate the sources, write the .apkg deck and say what changed since the last build.
 
@@ -78,7 +136,7 @@ def build(
     from qa2anki.state import describe_plan
 
     try:
-        result = build_deck(source, output, dry_run=dry_run)
+        result = build_deck(source, output, dry_run=dry_run, force=force)
     except Qa2AnkiError as exc:
         _fail(exc, "nothing was written")
     deck = result.deck
@@ -104,6 +162,7 @@ def build(
 
 
 @app.command()
+@_reports_errors
 def preview(
     source: SourceArgument = Path("questions"),
     output: Annotated[
@@ -140,6 +199,7 @@ def preview(
 
 
 @app.command()
+@_reports_errors
 def check(source: SourceArgument = Path("questions")) -> None:
     """Validate the sources without writing anything; report every problem at once."""
     from qa2anki.build import check_sources
@@ -244,6 +304,7 @@ def ids(
 
 def _fail(exc: Qa2AnkiError, consequence: str = "") -> NoReturn:
     """Print a user error as `path:line: message` lines and exit with status 1."""
+    _show_traceback(exc)
     problems = exc.problems if isinstance(exc, ValidationError) else [exc]
     for problem in problems:
         typer.secho(f"{problem}", fg=typer.colors.RED, err=True)
@@ -251,6 +312,12 @@ def _fail(exc: Qa2AnkiError, consequence: str = "") -> NoReturn:
         summary = f"{_count(len(problems), 'problem')} found"
         typer.echo(f"{summary}; {consequence}." if consequence else f"{summary}.", err=True)
     raise typer.Exit(1)
+
+
+def _show_traceback(exc: BaseException) -> None:
+    """With --debug, print the traceback of an error before its message."""
+    if _Options.debug:
+        typer.echo("".join(traceback.format_exception(exc)).rstrip("\n"), err=True)
 
 
 def _count(number: int, noun: str) -> str:
