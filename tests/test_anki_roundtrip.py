@@ -6,25 +6,30 @@ These are the slow tests (marker ``anki``): a fresh collection per test, real im
 from __future__ import annotations
 
 import re
+import tempfile
 import time
+import unicodedata
 from collections.abc import Iterator
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
 from anki.import_export_pb2 import ImportResponse
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 if TYPE_CHECKING:  # anki.cards cannot be imported before anki.collection
     from anki.cards import CardId
     from anki.notes import NoteId
 
-from conftest import QUESTIONS
+from conftest import DECK_YAML, QUESTIONS, write_sources
 from qa2anki.build import build_deck
 from qa2anki.loader import load_deck
 from qa2anki.package import MODEL_ID, MODEL_NAME
 from qa2anki.preview import card_sides
-from qa2anki.render import card_css, render_deck
+from qa2anki.render import card_css, render_deck, render_markdown
 from qa2anki.state import describe_plan
 
 pytestmark = pytest.mark.anki
@@ -288,3 +293,159 @@ def source_order() -> list[str]:
 def _schedule(col: Collection, question_id: str) -> tuple[int, int, int, int, int]:
     card = col.get_card(card_of(col, question_id))
     return card.ivl, card.due, card.type, card.queue, card.reps
+
+
+# --- Text is text: what a card shows, rendered by Anki itself ---------------------------------
+
+HOSTILE = [
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(1)>",
+    '<a href="javascript:alert(1)">click</a>',
+    "[click](javascript:alert(1))",
+    "<javascript:alert(1)>",
+    "<style>.card { display: none }</style>",
+    "{{Question}}",
+    "{{FrontSide}}",
+    "{{c1::secret}}",
+    "{{text:Answer}} {{#Id}}x{{/Id}}",
+    "&amp;",
+    "&lt;b&gt;",
+    "&#60;script&#62;",
+    "[sound:boom.mp3]",
+]
+HOSTILE_TOPIC = "{{Question}} <b>&amp;</b>"
+_VOID = {
+    "area",
+    "base",
+    "br",
+    "col",
+    "embed",
+    "hr",
+    "img",
+    "input",
+    "link",
+    "meta",
+    "source",
+    "wbr",
+}
+
+
+class CardHTML(HTMLParser):
+    """A card's HTML as Anki renders it: the text of each part, and every tag and attribute."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.text: dict[str, str] = {}
+        self.tags: list[str] = []
+        self.attributes: list[tuple[str, str]] = []
+        self._open: list[str | None] = []
+        self.feed(html)
+        self.close()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        self.attributes.extend((name, value or "") for name, value in attrs)
+        css_class = dict(attrs).get("class")
+        part = css_class if css_class in ("topic", "question", "answer") else None
+        if tag not in _VOID:
+            self._open.append(part or (self._open[-1] if self._open else None))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag not in _VOID and self._open:
+            self._open.pop()
+
+    def handle_data(self, data: str) -> None:
+        part = self._open[-1] if self._open else None
+        if part:
+            self.text[part] = self.text.get(part, "") + data
+
+    def visible(self, part: str) -> str:
+        """The part's text as a reader sees it: white space collapsed, Unicode composed."""
+        return unicodedata.normalize("NFC", " ".join(self.text.get(part, "").split()))
+
+
+def yaml_quoted(text: str) -> str:
+    """Quote any text as a YAML double-quoted scalar made of printable ASCII only."""
+    escaped = []
+    for char in text:
+        if char in '"\\':
+            escaped.append("\\" + char)
+        elif char == "\n":
+            escaped.append("\\n")
+        elif " " <= char <= "~":
+            escaped.append(char)
+        else:
+            escaped.append(f"\\U{ord(char):08X}")
+    return '"' + "".join(escaped) + '"'
+
+
+def topic_file(topic: str, pairs: list[tuple[str, str]]) -> str:
+    lines = [f"topic: {yaml_quoted(topic)}", "questions:"]
+    for number, (q, a) in enumerate(pairs):
+        lines += [f"  - id: q{number}", f"    q: {yaml_quoted(q)}", f"    a: {yaml_quoted(a)}"]
+    return "\n".join(lines) + "\n"
+
+
+def build_and_import(
+    col: Collection, folder: Path, topic: str, pairs: list[tuple[str, str]]
+) -> None:
+    source = write_sources(folder / "src", {"deck.yaml": DECK_YAML})
+    (source / "01-topic.yaml").write_text(topic_file(topic, pairs), encoding="utf-8")
+    import_apkg(col, build_deck(source, folder / "deck.apkg").output)
+
+
+def test_hostile_text_shows_literally_and_never_runs(col: Collection, tmp_path: Path) -> None:
+    pairs = [(text, f"Answer: {text}") for text in HOSTILE]
+    build_and_import(col, tmp_path, HOSTILE_TOPIC, pairs)
+
+    for number, (q, a) in enumerate(pairs):
+        card = col.get_card(card_of(col, f"q{number}"))
+        front, back = CardHTML(card.question()), CardHTML(card.answer())
+        assert (front.visible("topic"), front.visible("question")) == (HOSTILE_TOPIC, q)
+        assert (back.visible("question"), back.visible("answer")) == (q, a)
+        for page in (front, back):
+            # Anki adds one <style> for the note type's CSS, and nothing else that runs.
+            assert set(page.tags) <= {"div", "hr", "p", "style"}
+            assert page.tags.count("style") == 1
+            assert not [name for name, _ in page.attributes if name.startswith("on")]
+            assert not [value for _, value in page.attributes if "javascript:" in value]
+
+
+# Anything the loader accepts in a question: every character but control characters (refused
+# with a message, see the control-characters fixture), surrogates and U+FFFE/U+FFFF (not text).
+ANY_TEXT = st.text(
+    st.characters(
+        exclude_categories=("Cs", "Cc"),
+        exclude_characters="\ufffe\uffff",
+        include_characters="\n\t",
+    ),
+    min_size=1,
+    max_size=40,
+).filter(lambda text: text.strip())
+# Words that mean nothing to Markdown but much to HTML and Anki: they must show unchanged.
+PLAIN_WORD = st.text(
+    st.characters(categories=("L", "M", "N"), include_characters="{}<>&;\"'=/%?,"),
+    min_size=1,
+    max_size=12,
+)
+PLAIN_TEXT = st.lists(PLAIN_WORD, min_size=1, max_size=6).map(lambda words: " ".join(["x", *words]))
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.lists(st.tuples(ANY_TEXT, PLAIN_TEXT), min_size=1, max_size=3))
+def test_any_text_imports_into_anki_and_shows_what_was_rendered(
+    pairs: list[tuple[str, str]],
+) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        collection = Collection(str(Path(folder) / "collection.anki2"))
+        try:
+            build_and_import(collection, Path(folder), "Any", pairs)
+            deck = build_deck(Path(folder) / "src", Path(folder) / "again.apkg").deck
+            for question, (_, a) in zip(deck.topics[0].questions, pairs, strict=True):
+                card = collection.get_card(card_of(collection, question.id))
+                back = CardHTML(card.answer())
+                ours = CardHTML(f'<div class="question">{render_markdown(question.q)}</div>')
+                assert back.visible("question") == ours.visible("question")
+                assert back.visible("answer") == unicodedata.normalize("NFC", a)
+        finally:
+            collection.close()
