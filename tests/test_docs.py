@@ -11,6 +11,7 @@ import pytest
 from typer.main import get_command
 from typer.testing import CliRunner
 
+import robustness
 from conftest import FIXTURES, ROOT
 from qa2anki.cli import app
 
@@ -124,3 +125,25 @@ def replace(path: Path, pattern: str, replacement: str) -> None:
     )
     assert count == 1, pattern
     path.write_text(text, encoding="utf-8")
+
+
+def test_robustness_page_is_generated_from_the_tests() -> None:
+    page = (ROOT / "docs" / "robustness.md").read_text(encoding="utf-8")
+
+    assert page == robustness.render(), "run: .venv/bin/python tests/robustness.py"
+    assert "(docs/robustness.md)" in README
+    for case in robustness.fixture_cases():
+        assert f"### `{case}`" in page
+
+
+@pytest.mark.parametrize(
+    "case",
+    [case for _, cases in robustness.SECTIONS for case in cases],
+    ids=lambda case: case.test.split("::")[1],
+)
+def test_robustness_cases_name_tests_that_exist(case: robustness.Case) -> None:
+    module, function = case.test.split("::")
+    source = (ROOT / "tests" / module).read_text(encoding="utf-8")
+
+    assert f"def {function}(" in source
+    assert case.quoted in source
