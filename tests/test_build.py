@@ -496,6 +496,28 @@ def test_stale_temporary_files_of_killed_builds_are_removed(
     assert target.exists()
 
 
+def test_a_running_build_keeps_its_temporary_file_from_other_builds(
+    small_sources: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    output = tmp_path / "deck.apkg"
+    real_write = build._write_apkg
+
+    def slow_write_while_another_build_cleans_up(
+        package: object, path: Path, timestamp: float
+    ) -> None:
+        real_write(package, path, timestamp)
+        old = time.time() - STALE_TEMP_SECONDS - 5
+        os.utime(path, (old, old))
+        build.remove_stale_temporaries(path.parent)
+        assert path.exists()
+
+    monkeypatch.setattr(build, "_write_apkg", slow_write_while_another_build_cleans_up)
+
+    build_deck(small_sources, output)
+
+    assert len(read_notes(output, tmp_path)) == 3
+
+
 # The pipeline in a child process, with the write slowed down so a test can act mid-write:
 # "hang" writes half a deck to the temporary file, says so, and waits to be killed;
 # "race" waits until two builds have both written their temporary files, then finishes.

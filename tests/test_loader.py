@@ -22,7 +22,7 @@ YAML_PIECES = [
     "topic: T\n", "questions:\n", "  - id: a\n", "  - id: B\n", "    q: Q\n", "    a: A\n",
     "    a: |\n      x\n", "    tags: [t]\n", "    tags: t\n", "  - x\n", "- \n", "[", "]", "{",
     "}", ": ", "&a ", "*a", "!!str ", "\t", "'", '"', "#", "\n", "    ", "---\n", "\ufeff",
-    "\x1f", "\\x1f",
+    "\x1f", "\\x1f", "!!python/object:os.system ", "!local ", "... \n",
 ]  # fmt: skip
 
 INVALID_CASES = sorted(path.name for path in INVALID.iterdir() if path.is_dir())
