@@ -503,9 +503,9 @@ def test_a_running_build_keeps_its_temporary_file_from_other_builds(
     real_write = build._write_apkg
 
     def slow_write_while_another_build_cleans_up(
-        package: object, path: Path, timestamp: float
+        package: genanki.Package, path: Path, first_id: int
     ) -> None:
-        real_write(package, path, timestamp)
+        real_write(package, path, first_id)
         old = time.time() - STALE_TEMP_SECONDS - 5
         os.utime(path, (old, old))
         build.remove_stale_temporaries(path.parent)
@@ -529,8 +529,8 @@ from qa2anki import build
 source, output, mode = sys.argv[1:]
 real_write = build._write_apkg
 
-def slow_write(package, path, timestamp):
-    real_write(package, path, timestamp)
+def slow_write(package, path, first_id):
+    real_write(package, path, first_id)
     if mode == "hang":
         with path.open("r+b") as file:
             file.truncate(path.stat().st_size // 2)
@@ -605,3 +605,15 @@ def test_two_builds_racing_to_one_output_leave_one_valid_deck(
         assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     finally:
         connection.close()
+
+
+def test_a_dry_run_fails_where_the_build_would(small_sources: Path, tmp_path: Path) -> None:
+    output = tmp_path / "notes.apkg"
+    output.write_text("my notes\n", encoding="utf-8")
+
+    with pytest.raises(OutputError) as caught:
+        build_deck(small_sources, output, dry_run=True)
+
+    assert str(caught.value) == f"{output}: {NOT_OURS}"
+    assert build_deck(small_sources, output, dry_run=True, force=True).dry_run
+    assert output.read_text(encoding="utf-8") == "my notes\n"

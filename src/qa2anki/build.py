@@ -37,7 +37,7 @@ TEMP_SUFFIX = ".tmp"
 # was left by a build that was killed.
 STALE_TEMP_SECONDS = 60
 # Far above any deck of questions; a larger collection is not ours, and is not read to find out.
-_MAX_COLLECTION_BYTES = 256 * 1024 * 1024
+_MAX_COLLECTION_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
