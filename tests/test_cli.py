@@ -490,3 +490,12 @@ def test_build_refuses_to_write_inside_the_sources_without_force(small_sources: 
 
     assert forced.exit_code == 0, forced.stderr
     assert output.is_file()
+
+
+def test_every_command_reports_bugs_in_one_line() -> None:
+    """Each command goes through the handler that turns bugs into exit 70, not a traceback."""
+    commands = {c.name or c.callback.__name__: c.callback for c in app.registered_commands}  # type: ignore[union-attr]
+
+    assert sorted(commands) == ["build", "check", "ids", "import", "preview"]
+    for name, callback in commands.items():
+        assert getattr(callback, "__wrapped__", None) is not None, name

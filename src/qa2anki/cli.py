@@ -215,6 +215,7 @@ def check(source: SourceArgument = Path("questions")) -> None:
 
 
 @app.command("import")
+@_reports_errors
 def import_markdown(
     markdown: Annotated[
         list[Path],
@@ -263,6 +264,7 @@ def import_markdown(
 
 
 @app.command()
+@_reports_errors
 def ids(
     source: SourceArgument = Path("questions"),
     write: Annotated[
