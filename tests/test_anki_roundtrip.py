@@ -449,3 +449,24 @@ def test_any_text_imports_into_anki_and_shows_what_was_rendered(
                 assert back.visible("answer") == unicodedata.normalize("NFC", a)
         finally:
             collection.close()
+
+
+def test_a_reverted_edit_reaches_anki(col: Collection, shipped_copy: Path, tmp_path: Path) -> None:
+    """`git revert` brings back the old answer and the old state file; Anki must still update."""
+    output = tmp_path / "deck.apkg"
+    fundamentals = shipped_copy / "01-python-fundamentals.yaml"
+    lock = shipped_copy / "qa2anki.lock"
+    original, original_lock = fundamentals.read_bytes(), lock.read_bytes()
+    import_apkg(col, build_deck(shipped_copy, output, timestamp=time.time() - 600).output)
+    edit(fundamentals, "A list is mutable", "A list is **mutable**")
+    import_apkg(col, build_deck(shipped_copy, output, timestamp=time.time() - 300).output)
+    assert "<strong>mutable</strong>" in col.get_note(notes_by_id(col)["list-vs-tuple"])["Answer"]
+
+    fundamentals.write_bytes(original)
+    lock.write_bytes(original_lock)
+    result = build_deck(shipped_copy, output)
+    log = import_apkg(col, result.output)
+
+    assert result.plan.changed == ("list-vs-tuple",)
+    assert [entry.fields[3] for entry in log.updated] == ["list-vs-tuple"]
+    assert "A list is mutable" in col.get_note(notes_by_id(col)["list-vs-tuple"])["Answer"]

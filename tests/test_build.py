@@ -64,7 +64,7 @@ def test_invalid_sources_write_nothing_and_keep_the_old_deck(
         build_deck(small_sources, output)
 
     assert output.read_bytes() == yesterday
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["deck.apkg", "small"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".deck.apkg.stamps", "deck.apkg", "small"]
 
 
 def test_invalid_sources_do_not_create_the_output_folder(
@@ -109,7 +109,7 @@ def test_a_full_disk_keeps_the_old_deck_and_leaves_no_temporary_file(
 
     assert str(caught.value) == f"{output}: cannot write: No space left on device"
     assert output.read_bytes() == yesterday
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["deck.apkg", "small"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".deck.apkg.stamps", "deck.apkg", "small"]
     assert read_state(state_path(small_sources)) == state
 
 
@@ -201,7 +201,12 @@ def test_rebuild_replaces_the_deck_and_respects_the_umask(
         1_700_000_100
     ]
     assert output.stat().st_mode & 0o777 == 0o666 & ~current_umask()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["deck.apkg", "small", "unzipped"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        ".deck.apkg.stamps",
+        "deck.apkg",
+        "small",
+        "unzipped",
+    ]
 
 
 def test_output_through_a_link_writes_the_target(small_sources: Path, tmp_path: Path) -> None:
@@ -491,7 +496,7 @@ def test_stale_temporary_files_of_killed_builds_are_removed(
         build_deck(small_sources, out / "deck.apkg")
 
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        ["deck.apkg", young.name, locked.name, other.name, link.name]
+        [".deck.apkg.stamps", "deck.apkg", young.name, locked.name, other.name, link.name]
     )
     assert target.exists()
 
@@ -598,7 +603,7 @@ def test_two_builds_racing_to_one_output_leave_one_valid_deck(
 
     assert [child.returncode for child in children] == [0, 0]
     assert [stdout for stdout, _ in results] == ["done\n", "done\n"]
-    assert sorted(p.name for p in out.iterdir()) == ["deck.apkg"]
+    assert sorted(p.name for p in out.iterdir()) == [".deck.apkg.stamps", "deck.apkg"]
     assert len(read_notes(output, tmp_path)) == 3
     connection = sqlite3.connect(tmp_path / "unzipped" / "collection.anki2")
     try:
@@ -617,3 +622,21 @@ def test_a_dry_run_fails_where_the_build_would(small_sources: Path, tmp_path: Pa
     assert str(caught.value) == f"{output}: {NOT_OURS}"
     assert build_deck(small_sources, output, dry_run=True, force=True).dry_run
     assert output.read_text(encoding="utf-8") == "my notes\n"
+
+
+def test_a_large_deck_of_ours_is_known_by_its_zip_comment_without_unpacking(
+    small_sources: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ours = build_deck(small_sources, tmp_path / "ours.apkg", timestamp=1_700_000_000).output
+    early = tmp_path / "early.apkg"  # as the first versions wrote decks: no comment
+    with zipfile.ZipFile(ours) as source, zipfile.ZipFile(early, "w") as target:
+        for info in source.infolist():
+            target.writestr(info, source.read(info))
+
+    monkeypatch.setattr(build, "_MAX_COLLECTION_BYTES", 10)  # as if both were huge
+
+    assert zipfile.ZipFile(ours).comment == build.ZIP_COMMENT
+    assert is_qa2anki_deck(ours)
+    assert not is_qa2anki_deck(early)
+    monkeypatch.undo()
+    assert is_qa2anki_deck(early)

@@ -229,10 +229,10 @@ def test_dry_run_shows_the_plan_and_writes_nothing(small_sources: Path, tmp_path
         "Added: fourth\n"
         "Changed: first\n"
         "Moved: second: Basics -> More\n"
-        "  Anki keeps existing cards in their old subdeck. To move them, search in Anki's"
-        " browser for\n"
-        '    "deck:Test Deck" "tag:more" -"deck:Test Deck::More"\n'
-        "  then select all cards and use Change Deck.\n"
+        "  Anki keeps existing cards in their old subdeck. After importing, search Anki's"
+        " browser for those in 'Basics':\n"
+        '    "deck:Test Deck::Basics" "tag:more"\n'
+        "  then select all cards and use Change Deck to move them to 'Test Deck::More'.\n"
         "Removed: third: What is three?\n"
         "  Anki keeps the notes of removed questions. To delete them, search in Anki's"
         " browser for\n"
@@ -269,6 +269,7 @@ def test_json_plan(small_sources: Path, tmp_path: Path) -> None:
         "removed": [{"id": "third", "deck": "Test Deck::More", "question": "What is three?"}],
         "note_type": "unchanged",
         "key_changed_from": None,
+        "deck_renamed_from": None,
         "first_build": False,
     }
 

@@ -133,18 +133,82 @@ def test_add_remove_and_move(small_sources: Path) -> None:
     assert dict(plan.stamps.notes) == {"fourth": T0 + 9, "second": T0 + 9, "third": T0}
 
 
-def test_a_new_deck_key_makes_every_note_new_and_every_old_one_removed(
+def test_a_new_deck_key_makes_every_note_new_and_none_moved_or_removed(
     small_sources: Path,
 ) -> None:
+    """Anki keeps the old notes untouched: there is nothing to move or delete by id."""
     before = first_plan(small_sources)
     edit(small_sources / "deck.yaml", "key: test-deck", "key: other-deck")
+    edit(small_sources / "01-basics.yaml", "topic: Basics", "topic: Basic things")
 
     plan = plan_build(rendered(small_sources), before.state, T0 + 1)
 
     assert plan.key_changed_from == "test-deck"
-    assert plan.added == ("first", "second", "third")
-    assert [r.id for r in plan.removed] == ["first", "second", "third"]
-    assert plan.state.key == "other-deck"
+    assert (plan.added, plan.moved, plan.removed) == (("first", "second", "third"), (), ())
+    assert (plan.first, plan.state.key) == (False, "other-deck")
+
+
+def test_a_renamed_deck_moves_nothing_and_changes_no_note(small_sources: Path) -> None:
+    before = first_plan(small_sources)
+    edit(small_sources / "deck.yaml", "name: Test Deck", "name: Renamed Deck")
+    (small_sources / "02-more.yaml").write_text(
+        "topic: More\nquestions:\n  - id: second\n    q: What is two?\n    a: Two.\n", "utf-8"
+    )
+    basics = small_sources / "01-basics.yaml"
+    basics.write_text(basics.read_text("utf-8").split("  - id: second")[0], "utf-8")
+
+    plan = plan_build(rendered(small_sources), before.state, T0 + 1)
+
+    assert plan.deck_renamed_from == "Test Deck"
+    assert plan.unchanged == ("first",)
+    # Moves and removals are named in the renamed deck, where they are once it is renamed.
+    assert plan.moved == (Moved("second", "Renamed Deck::Basics", "Renamed Deck::More", "more"),)
+    assert plan.removed == (Removed("third", "Renamed Deck::More", "What is three?"),)
+    lines = describe_plan(plan, "Renamed Deck", Path("lock"), verbose=False)
+    assert lines[1] == (
+        "The deck was renamed from 'Test Deck': Anki keeps the existing cards there. Rename that"
+        " deck to 'Renamed Deck' in Anki before importing (its subdecks follow), or new cards go"
+        " to a second deck."
+    )
+
+
+def test_going_back_to_older_content_is_stamped_later_than_what_anki_has(
+    small_sources: Path,
+) -> None:
+    """A git revert brings back the old state file too; the record of the deck file does not."""
+    v1 = first_plan(small_sources)
+    basics = small_sources / "01-basics.yaml"
+    original = basics.read_text("utf-8")
+    edit(basics, "The number `1`.", "The number `1`, one.")
+    v2 = plan_build(rendered(small_sources), v1.state, T0 + 100)
+    basics.write_text(original, "utf-8")
+
+    without_record = plan_build(rendered(small_sources), v1.state, T0 + 200)
+    reverted = plan_build(rendered(small_sources), v1.state, T0 + 200, issued=v2.state)
+    clock_behind = plan_build(rendered(small_sources), v1.state, T0 + 50, issued=v2.state)
+
+    assert without_record.stamps.notes["first"] == T0  # what Anki would skip
+    assert (reverted.changed, reverted.unchanged) == (("first",), ("second", "third"))
+    assert reverted.stamps.notes["first"] == T0 + 200
+    assert clock_behind.stamps.notes["first"] == T0 + 101
+    assert reverted.state.notes["first"].hash == v1.state.notes["first"].hash
+    # A record of another deck key, or of the same content, changes nothing.
+    other = State(key="other", deck="x", note_type=v2.state.note_type, notes=v2.state.notes)
+    assert plan_build(rendered(small_sources), v1.state, T0 + 200, other).changed == ()
+    assert plan_build(rendered(small_sources), v1.state, T0 + 200, v1.state).changed == ()
+
+
+def test_a_reverted_css_change_restamps_the_note_type(
+    small_sources: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    v1 = first_plan(small_sources)
+    with monkeypatch.context() as patched:
+        patched.setattr("qa2anki.package.card_css", lambda: ".card { color: red; }")
+        v2 = plan_build(rendered(small_sources), v1.state, T0 + 100)
+
+    reverted = plan_build(rendered(small_sources), v1.state, T0 + 200, issued=v2.state)
+
+    assert (reverted.note_type, reverted.stamps.note_type) == ("changed", T0 + 200)
 
 
 def test_a_css_change_restamps_the_note_type_only(
@@ -184,22 +248,36 @@ def test_a_missing_state_file_is_an_empty_state(tmp_path: Path) -> None:
     assert read_state(tmp_path / STATE_FILE) == State()
 
 
+GOOD_HEAD = '{"format": 1, "key": "k", "deck": "D", "note_type": {"hash": "h", "mod": 1}'
+
+
 @pytest.mark.parametrize(
     ("text", "line", "why"),
     [
-        (
-            '{\n  "format": 1,\n<<<<<<< HEAD\n',
-            3,
-            "it has unresolved merge conflict markers",
-        ),
+        ('{\n  "format": 1,\n<<<<<<< HEAD\n', 3, "it has unresolved merge conflict markers"),
         ('{\n  "format": 1,\n  "key": \n}\n', 4, "it is not valid JSON (Expecting value)"),
-        ('{"format": 2}\n', None, "unexpected content (format 2, expected 1)"),
+        ('{"format": 2}\n', None, "format 2 is not 1"),
+        ('{"format": true}\n', None, "format True is not 1"),
+        ("[]", None, "the file is not an object"),
+        (GOOD_HEAD + ', "notes": []}', None, "'notes' is not an object"),
         (
-            '{"format": 1, "key": "k", "note_type": {"hash": "h", "mod": "soon"}, "notes": {}}',
+            GOOD_HEAD.replace('"mod": 1', '"mod": "soon"') + ', "notes": {}}',
             None,
-            "unexpected content (expected a time in seconds, found 'soon')",
+            "'mod' is not a time in seconds: 'soon'",
         ),
-        ("[]", None, "unexpected content (not an object)"),
+        (
+            GOOD_HEAD + ', "notes": {\n    "gil": {"hash": "h", "mod": 99999999999999999999,'
+            ' "deck": "D::T", "question": "Q?"}\n}}',
+            2,
+            "note 'gil': 'mod' is not a time in seconds: 99999999999999999999",
+        ),
+        (
+            GOOD_HEAD + ', "notes": {\n    "gil": {"hash": "h", "mod": 5, "deck": 7,'
+            ' "question": "Q?"}\n}}',
+            2,
+            "note 'gil': 'deck' is not text: 7",
+        ),
+        (GOOD_HEAD + ', "notes": {\n    "gil": []\n}}', 2, "note 'gil' is not an object"),
     ],
 )
 def test_a_damaged_state_file_is_reported_with_its_line(
@@ -237,7 +315,8 @@ def test_description_of_moves_and_removals_says_what_to_do_in_anki() -> None:
         ),
         note_type="changed",
         key_changed_from=None,
-        state=State(key="k", note_type=Entry("h", T0), notes={}),
+        deck_renamed_from=None,
+        state=State(key="k", deck="My Deck", note_type=Entry("h", T0), notes={}),
         first=False,
     )
 
@@ -250,10 +329,10 @@ def test_description_of_moves_and_removals_says_what_to_do_in_anki() -> None:
         "Changed: edited",
         "The note type changed (CSS or templates): Anki updates it in place.",
         "Moved: moved: Old -> New_Topic",
-        "  Anki keeps existing cards in their old subdeck. To move them, search in Anki's"
-        " browser for",
-        '    "deck:My Deck" "tag:new\\_topic" -"deck:My Deck::New\\_Topic"',
-        "  then select all cards and use Change Deck.",
+        "  Anki keeps existing cards in their old subdeck. After importing, search Anki's"
+        " browser for those in 'Old':",
+        '    "deck:My Deck::Old" "tag:new\\_topic"',
+        "  then select all cards and use Change Deck to move them to 'My Deck::New_Topic'.",
         "Removed: gone: What was *this*?",
         "Removed: gone_too: And this?",
         "  Anki keeps the notes of removed questions. To delete them, search in Anki's browser for",

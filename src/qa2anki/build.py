@@ -25,18 +25,29 @@ from qa2anki.model import Deck
 from qa2anki.package import MODEL_ID, build_package
 from qa2anki.preview import preview_page
 from qa2anki.render import render_deck
-from qa2anki.state import Plan, format_state, plan_build, read_state, state_path
+from qa2anki.state import (
+    Plan,
+    format_state,
+    plan_build,
+    read_record,
+    read_state,
+    record_path,
+    state_path,
+)
 
 DEFAULT_OUTPUT_DIR = Path("build")
 DEFAULT_PREVIEW = DEFAULT_OUTPUT_DIR / "preview.html"
 # Zip entries carry this fixed time so that the same inputs give the same bytes.
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+# Every deck says in its zip comment that qa2anki wrote it: builds replace only such files.
+ZIP_COMMENT = b"qa2anki deck"
 TEMP_PREFIX = ".qa2anki-"
 TEMP_SUFFIX = ".tmp"
 # A build locks its temporary file the moment it creates it; one that is unlocked and this old
 # was left by a build that was killed.
 STALE_TEMP_SECONDS = 60
-# Far above any deck of questions; a larger collection is not ours, and is not read to find out.
+# Decks without the comment came from early versions and are small; a larger collection without
+# it is not ours, and is not read to find out.
 _MAX_COLLECTION_BYTES = 64 * 1024 * 1024
 
 
@@ -79,16 +90,30 @@ def build_deck(
     rendered = render_deck(deck)
     state_file = state_path(source)
     now = int(time.time() if timestamp is None else timestamp)
-    plan = plan_build(rendered, read_state(state_file), now)
     output = output or default_output(deck)
     if not force:
         check_output(output, source)
+    record = record_path(output)
+    plan = plan_build(rendered, read_state(state_file), now, read_record(record))
     if not dry_run:
         package = build_package(rendered, plan.stamps)
         first_id = plan.stamps.latest * 1000
         write_atomically(output, lambda path: _write_apkg(package, path, first_id))
-        write_state(state_file, format_state(plan.state))
+        _write_states(plan, (record, state_file), output)
     return BuildResult(deck, output, plan, state_file, dry_run)
+
+
+def _write_states(plan: Plan, paths: tuple[Path, ...], output: Path) -> None:
+    """Write the stamps record beside the deck and the state file beside the sources."""
+    text = format_state(plan.state)
+    try:
+        for path in paths:
+            write_state(path, text)
+    except OutputError as exc:
+        # Harmless for Anki (the next build stamps this build's changes again), but say so.
+        raise OutputError(
+            f"{exc.message}; the deck was written to {output} all the same", exc.path
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -172,9 +197,15 @@ def check_output(output: Path, source: Path) -> None:
 
 
 def is_qa2anki_deck(path: Path) -> bool:
-    """Tell whether ``path`` is an .apkg that qa2anki wrote: a collection with our note type."""
+    """Tell whether ``path`` is an .apkg that qa2anki wrote.
+
+    Decks carry a zip comment saying so, which is read without unpacking anything; older ones,
+    without it, are recognised by a collection with our note type.
+    """
     try:
         with zipfile.ZipFile(path) as archive:
+            if archive.comment == ZIP_COMMENT:
+                return "collection.anki2" in archive.namelist()
             info = archive.getinfo("collection.anki2")
             if info.file_size > _MAX_COLLECTION_BYTES:
                 return False
@@ -283,6 +314,7 @@ def _write_apkg(package: genanki.Package, path: Path, first_id: int) -> None:
             connection.close()
         database = _zip_entry("collection.anki2", db_path.stat().st_size)
         with zipfile.ZipFile(path, "w") as archive:
+            archive.comment = ZIP_COMMENT
             with db_path.open("rb") as db, archive.open(database, "w") as entry:
                 shutil.copyfileobj(db, entry, 1 << 20)
             archive.writestr(_zip_entry("media", 2), "{}")

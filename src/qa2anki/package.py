@@ -97,15 +97,13 @@ def note_type_fingerprint() -> str:
     )
 
 
-def note_fingerprint(deck: Deck, item: RenderedQuestion) -> str:
+def note_fingerprint(item: RenderedQuestion) -> str:
     """Return a hash of everything a re-import would change in a question's note.
 
-    The subdeck is included although Anki never moves an existing card: a moved question
-    also changes its Topic field and tags, and the plan reports the move.
+    That is its fields and tags; not its subdeck, because Anki never moves an existing card
+    (the plan reports moves by comparing subdecks).
     """
-    return _fingerprint(
-        [list(note_fields(item).values()), _note_tags(item), topic_deck_name(deck, item.topic.name)]
-    )
+    return _fingerprint([list(note_fields(item).values()), _note_tags(item)])
 
 
 def _fingerprint(content: object) -> str:

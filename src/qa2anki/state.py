@@ -13,6 +13,7 @@ The file is JSON with one question per line, sorted by id, so that it diffs well
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -50,9 +51,13 @@ class NoteEntry(Entry):
 
 @dataclass(frozen=True)
 class State:
-    """The state file's content; ``key`` is the deck key the GUIDs were made from."""
+    """The state file's content.
+
+    ``key`` is the deck key the GUIDs were made from, ``deck`` the root deck's name.
+    """
 
     key: str | None = None
+    deck: str | None = None
     note_type: Entry | None = None
     notes: Mapping[str, NoteEntry] = field(default_factory=dict)
 
@@ -90,6 +95,7 @@ class Plan:
     removed: tuple[Removed, ...]
     note_type: NoteTypeChange
     key_changed_from: str | None
+    deck_renamed_from: str | None
     state: State
     first: bool
 
@@ -113,6 +119,7 @@ class Plan:
             "removed": [{"id": r.id, "deck": r.deck, "question": r.question} for r in self.removed],
             "note_type": self.note_type,
             "key_changed_from": self.key_changed_from,
+            "deck_renamed_from": self.deck_renamed_from,
             "first_build": self.first,
         }
 
@@ -122,20 +129,28 @@ def state_path(source: Path) -> Path:
     return source / STATE_FILE
 
 
-def plan_build(rendered: RenderedDeck, previous: State, now: int) -> Plan:
+def plan_build(
+    rendered: RenderedDeck, previous: State, now: int, issued: State | None = None
+) -> Plan:
     """Compare the rendered deck with the previous state and stamp every note.
 
     Unchanged notes keep their ``mod``; added and changed ones get ``now``, or one second
     after their previous ``mod`` when the clock says otherwise, so that it always advances.
+
+    ``issued`` is what the deck file being replaced was stamped with (see ``record_path``).
+    When the sources went back to older content (a ``git revert``, say), the state file goes
+    back with them, but Anki already has the newer content with a later time: such notes are
+    stamped later still, or Anki would keep what it has.
     """
     deck = rendered.deck
     key_changed_from = None
     if previous.key is not None and previous.key != deck.key:
-        # The GUIDs come from the key: to Anki every note is a new one.
+        # The GUIDs come from the key: to Anki every note is a new one, and no old one is
+        # updated, moved or removed by what this build does.
         key_changed_from = previous.key
-        old_notes: Mapping[str, NoteEntry] = {}
-    else:
-        old_notes = previous.notes
+        previous = State()
+    renamed_from = previous.deck if previous.deck not in (None, deck.name) else None
+    given = issued.notes if issued is not None and issued.key == deck.key else {}
 
     added: list[str] = []
     changed: list[str] = []
@@ -144,37 +159,43 @@ def plan_build(rendered: RenderedDeck, previous: State, now: int) -> Plan:
     notes: dict[str, NoteEntry] = {}
     for item in rendered.questions:
         question_id = item.question.id
-        digest = note_fingerprint(deck, item)
+        digest = note_fingerprint(item)
         subdeck = topic_deck_name(deck, item.topic.name)
-        old = old_notes.get(question_id)
+        old = previous.notes.get(question_id)
         if old is None:
             added.append(question_id)
-            mod = now
-        elif old.hash == digest:
+            mod = max(now, _after(given.get(question_id)))
+        elif old.hash == digest and not _newer_elsewhere(given.get(question_id), digest, old.mod):
             unchanged.append(question_id)
             mod = old.mod
         else:
             changed.append(question_id)
-            mod = max(now, old.mod + 1)
-        if old is not None and old.deck != subdeck:
-            moved.append(Moved(question_id, old.deck, subdeck, item.topic.slug))
+            mod = max(now, old.mod + 1, _after(given.get(question_id)))
+        if old is not None:
+            # A renamed deck is one rename in Anki, not a move of every card.
+            old_subdeck = _renamed(old.deck, renamed_from, deck.name)
+            if old_subdeck != subdeck:
+                moved.append(Moved(question_id, old_subdeck, subdeck, item.topic.slug))
         notes[question_id] = NoteEntry(digest, mod, subdeck, item.question.q)
 
-    # With a new key, every old note is left behind in Anki, whatever its id.
-    removed_ids = sorted(set(previous.notes) - (set() if key_changed_from else set(notes)))
     removed = tuple(
-        Removed(question_id, previous.notes[question_id].deck, previous.notes[question_id].question)
-        for question_id in removed_ids
+        Removed(question_id, _renamed(entry.deck, renamed_from, deck.name), entry.question)
+        for question_id, entry in sorted(previous.notes.items())
+        if question_id not in notes
     )
 
     type_hash = note_type_fingerprint()
+    type_given = issued.note_type if issued is not None and issued.key == deck.key else None
     note_type_change: NoteTypeChange
     if previous.note_type is None:
-        note_type_change, type_mod = "added", now
-    elif previous.note_type.hash == type_hash:
+        note_type_change, type_mod = "added", max(now, _after(type_given))
+    elif previous.note_type.hash == type_hash and not _newer_elsewhere(
+        type_given, type_hash, previous.note_type.mod
+    ):
         note_type_change, type_mod = "unchanged", previous.note_type.mod
     else:
-        note_type_change, type_mod = "changed", max(now, previous.note_type.mod + 1)
+        note_type_change = "changed"
+        type_mod = max(now, previous.note_type.mod + 1, _after(type_given))
 
     return Plan(
         added=tuple(added),
@@ -184,9 +205,48 @@ def plan_build(rendered: RenderedDeck, previous: State, now: int) -> Plan:
         removed=removed,
         note_type=note_type_change,
         key_changed_from=key_changed_from,
-        state=State(key=deck.key, note_type=Entry(type_hash, type_mod), notes=notes),
-        first=previous.key is None,
+        deck_renamed_from=renamed_from,
+        state=State(
+            key=deck.key, deck=deck.name, note_type=Entry(type_hash, type_mod), notes=notes
+        ),
+        first=previous.key is None and key_changed_from is None,
     )
+
+
+def _newer_elsewhere(given: Entry | None, digest: str, mod: int) -> bool:
+    """Tell whether the deck file gave Anki other content at ``mod`` or later."""
+    return given is not None and given.hash != digest and given.mod >= mod
+
+
+def _after(given: Entry | None) -> int:
+    return 0 if given is None else given.mod + 1
+
+
+def _renamed(subdeck: str, old_name: str | None, new_name: str) -> str:
+    if old_name is not None and subdeck.startswith(f"{old_name}::"):
+        return f"{new_name}::{subdeck.removeprefix(f'{old_name}::')}"
+    return subdeck
+
+
+def record_path(output: Path) -> Path:
+    """Return where the record of what a deck file was stamped with lives: beside it."""
+    name = f".{output.name}.stamps"
+    if len(name.encode("utf-8")) > _NAME_MAX:
+        digest = hashlib.sha256(output.name.encode("utf-8")).hexdigest()[:32]
+        name = f".qa2anki-{digest}.stamps"
+    return output.with_name(name)
+
+
+# The longest file name most file systems take, in bytes.
+_NAME_MAX = 255
+
+
+def read_record(path: Path) -> State | None:
+    """Read the record of a deck file's stamps; a missing or damaged one is no record."""
+    try:
+        return read_state(path)
+    except StateError:
+        return None
 
 
 def read_state(path: Path) -> State:
@@ -199,15 +259,18 @@ def read_state(path: Path) -> State:
         raise StateError(_damaged(f"cannot read it ({_reason(exc)})"), path) from None
     conflict = re.search(r"^(<{7}|>{7}|={7})( |$)", text, re.MULTILINE)
     if conflict:
-        line = text.count("\n", 0, conflict.start()) + 1
-        raise StateError(_damaged("it has unresolved merge conflict markers"), path, line)
+        at = text.count("\n", 0, conflict.start()) + 1
+        raise StateError(_damaged("it has unresolved merge conflict markers"), path, at)
     try:
-        data = json.loads(text)
-        return _parse(data)
+        return _parse(json.loads(text))
     except json.JSONDecodeError as exc:
         raise StateError(_damaged(f"it is not valid JSON ({exc.msg})"), path, exc.lineno) from None
-    except (KeyError, TypeError, ValueError) as exc:
-        raise StateError(_damaged(f"unexpected content ({exc})"), path) from None
+    except _Unexpected as exc:
+        line: int | None = None
+        if exc.question_id is not None:
+            found = text.find(f"\n    {_dump(exc.question_id)}:")
+            line = text.count("\n", 0, found) + 2 if found >= 0 else None
+        raise StateError(_damaged(str(exc)), path, line) from None
 
 
 def format_state(state: State) -> str:
@@ -217,6 +280,7 @@ def format_state(state: State) -> str:
         "comment": _HEADER,
         "format": FORMAT,
         "key": state.key,
+        "deck": state.deck,
         "note_type": {"hash": state.note_type.hash, "mod": state.note_type.mod},
     }
     lines = ["{"]
@@ -237,38 +301,65 @@ def format_state(state: State) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _parse(data: Any) -> State:
-    if not isinstance(data, dict):
-        raise TypeError("not an object")
-    if data.get("format") != FORMAT:
-        raise ValueError(f"format {data.get('format')!r}, expected {FORMAT}")
-    note_type = data["note_type"]
-    notes = {
-        _text(question_id): NoteEntry(
-            hash=_text(entry["hash"]),
-            mod=_number(entry["mod"]),
-            deck=_text(entry["deck"]),
-            question=_text(entry["question"]),
+class _Unexpected(Exception):
+    """Content of a state file that is not what qa2anki writes."""
+
+    def __init__(self, message: str, question_id: str | None = None) -> None:
+        super().__init__(message)
+        self.question_id = question_id
+
+
+# Times are seconds since the epoch; Anki keeps note ids, which start at a time in
+# milliseconds, in 64 bits, and a time after 2106 is no clock's.
+_LATEST_TIME = 2**32
+
+
+def _parse(data: object) -> State:
+    top = _object(data, "the file")
+    if top.get("format") != FORMAT or isinstance(top.get("format"), bool):
+        raise _Unexpected(f"format {top.get('format')!r} is not {FORMAT}")
+    note_type = _object(top.get("note_type"), "'note_type'")
+    notes = {}
+    for question_id, value in _object(top.get("notes"), "'notes'").items():
+        entry = _object(value, f"note {question_id!r}", question_id)
+        notes[question_id] = NoteEntry(
+            hash=_text(entry, "hash", question_id),
+            mod=_time(entry, question_id),
+            deck=_text(entry, "deck", question_id),
+            question=_text(entry, "question", question_id),
         )
-        for question_id, entry in dict(data["notes"]).items()
-    }
     return State(
-        key=_text(data["key"]),
-        note_type=Entry(hash=_text(note_type["hash"]), mod=_number(note_type["mod"])),
+        key=_text(top, "key"),
+        deck=_text(top, "deck"),
+        note_type=Entry(hash=_text(note_type, "hash"), mod=_time(note_type)),
         notes=notes,
     )
 
 
-def _text(value: object) -> str:
+def _object(value: object, what: str, question_id: str | None = None) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise _Unexpected(f"{what} is not an object", question_id)
+    return value
+
+
+def _text(entry: dict[str, Any], name: str, question_id: str | None = None) -> str:
+    value = entry.get(name)
     if not isinstance(value, str):
-        raise TypeError(f"expected text, found {value!r}")
+        raise _Unexpected(f"{_where(question_id)}'{name}' is not text: {value!r}", question_id)
     return value
 
 
-def _number(value: object) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise TypeError(f"expected a time in seconds, found {value!r}")
+def _time(entry: dict[str, Any], question_id: str | None = None) -> int:
+    value = entry.get("mod")
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 < value < _LATEST_TIME:
+        raise _Unexpected(
+            f"{_where(question_id)}'mod' is not a time in seconds: {value!r}", question_id
+        )
     return value
+
+
+def _where(question_id: str | None) -> str:
+    return "" if question_id is None else f"note {question_id!r}: "
 
 
 def _dump(value: object) -> str:
@@ -306,7 +397,14 @@ def describe_plan(plan: Plan, deck_name: str, state_file: Path, *, verbose: bool
     if plan.key_changed_from is not None:
         lines.append(
             f"The deck key changed from {plan.key_changed_from!r}: every note has a new GUID, "
-            "so Anki adds them all as new notes and keeps the old ones."
+            "so Anki adds them all as new notes beside the old ones, which keep their review "
+            "history. Change the key back to update the old notes instead."
+        )
+    if plan.deck_renamed_from is not None:
+        lines.append(
+            f"The deck was renamed from {plan.deck_renamed_from!r}: Anki keeps the existing "
+            f"cards there. Rename that deck to {deck_name!r} in Anki before importing (its "
+            "subdecks follow), or new cards go to a second deck."
         )
     if verbose:
         lines.extend(_listed("Added", plan.added))
@@ -318,13 +416,12 @@ def describe_plan(plan: Plan, deck_name: str, state_file: Path, *, verbose: bool
             f"Moved: {move.id}: {_short(move.from_deck, deck_name)}"
             f" -> {_short(move.to_deck, deck_name)}"
         )
-    for target, tag in sorted({(m.to_deck, m.tag) for m in plan.moved}):
-        search = _search_term(f"deck:{deck_name}"), _search_term(f"tag:{tag}")
+    for source, target, tag in sorted({(m.from_deck, m.to_deck, m.tag) for m in plan.moved}):
         lines += [
-            "  Anki keeps existing cards in their old subdeck. To move them, search in Anki's"
-            " browser for",
-            f"    {' '.join(search)} -{_search_term(f'deck:{target}')}",
-            "  then select all cards and use Change Deck.",
+            f"  Anki keeps existing cards in their old subdeck. After importing, search Anki's "
+            f"browser for those in {_short(source, deck_name)!r}:",
+            f"    {_search_term(f'deck:{source}')} {_search_term(f'tag:{tag}')}",
+            f"  then select all cards and use Change Deck to move them to {target!r}.",
         ]
     for gone in plan.removed:
         lines.append(f"Removed: {gone.id}: {_one_line(gone.question)}")
