@@ -374,7 +374,8 @@ def test_ids_lists_then_writes_the_missing_ids(small_sources: Path) -> None:
     )
     assert (checked.exit_code, checked.stderr) == (
         1,
-        f"{topic}:6: question has no 'id'; add the missing ids with: qa2anki ids --write\n"
+        f"{topic}:6: question has no 'id'; add the missing ids with:"
+        f" qa2anki ids {small_sources} --write\n"
         "1 problem found.\n",
     )
     assert (written.exit_code, written.stdout) == (
@@ -500,3 +501,15 @@ def test_every_command_reports_bugs_in_one_line() -> None:
     assert sorted(commands) == ["build", "check", "ids", "import", "preview"]
     for name, callback in commands.items():
         assert getattr(callback, "__wrapped__", None) is not None, name
+
+
+def test_a_reader_that_goes_away_stops_the_output_quietly(small_sources: Path) -> None:
+    """`qa2anki build --dry-run | head -1`: no internal error, no traceback."""
+    command = [sys.executable, "-m", "qa2anki", "build", str(small_sources), "--dry-run"]
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert child.stdout is not None
+    child.stdout.close()  # before qa2anki writes anything
+
+    _, stderr = child.communicate(timeout=60)
+
+    assert (child.returncode, stderr) == (1, b"")

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from conftest import DECK_YAML, QUESTIONS, write_sources
 from qa2anki.errors import ValidationError
 from qa2anki.ids import plan_ids, question_id, write_ids
-from qa2anki.loader import SLUG_MAX, SLUG_RE, load_deck, load_deck_allowing_missing_ids
+from qa2anki.loader import SLUG_MAX, SLUG_RE, ids_command, load_deck, load_deck_allowing_missing_ids
 
 TOPIC = """\
 # Basics: the first questions.
@@ -181,9 +181,14 @@ def test_check_still_requires_ids(tmp_path: Path) -> None:
 
     assert [str(p) for p in caught.value.problems] == [
         f"{source / '01-basics.yaml'}:{line}: question has no 'id'; add the missing ids with: "
-        "qa2anki ids --write"
+        f"qa2anki ids {source} --write"
         for line in (9, 13, 16)
     ]
+
+
+def test_the_suggested_command_names_the_source_folder_quoted_for_a_shell() -> None:
+    assert ids_command(Path("questions")) == "qa2anki ids --write"
+    assert ids_command(Path("my notes")) == "qa2anki ids 'my notes' --write"
 
 
 def test_offsets_count_characters_not_bytes(tmp_path: Path) -> None:

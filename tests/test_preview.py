@@ -16,7 +16,7 @@ from qa2anki.cli import app
 from qa2anki.errors import OutputError, ValidationError
 from qa2anki.loader import load_deck
 from qa2anki.package import BACK_TEMPLATE, FRONT_TEMPLATE
-from qa2anki.preview import card_sides, preview_page, render_template
+from qa2anki.preview import GENERATOR_MARK, card_sides, preview_page, render_template
 from qa2anki.render import card_css, render_deck
 from test_cli import expected_stderr
 from test_loader import INVALID_CASES
@@ -192,6 +192,9 @@ class TestPage:
         assert "1 card</span>" in page
 
 
+YESTERDAY = f"<!DOCTYPE html>\n{GENERATOR_MARK}\nyesterday's page"
+
+
 class TestWrite:
     def test_writes_the_page(self, small_sources: Path, tmp_path: Path) -> None:
         output = tmp_path / "out" / "preview.html"
@@ -208,7 +211,7 @@ class TestWrite:
         self, small_sources: Path, tmp_path: Path
     ) -> None:
         output = tmp_path / "preview.html"
-        output.write_text("yesterday's page", encoding="utf-8")
+        output.write_text(YESTERDAY, encoding="utf-8")
         (small_sources / "02-more.yaml").write_text(
             "topic: More\nquestions: []\n", encoding="utf-8"
         )
@@ -216,14 +219,14 @@ class TestWrite:
         with pytest.raises(ValidationError):
             build_preview(small_sources, output)
 
-        assert output.read_text(encoding="utf-8") == "yesterday's page"
+        assert output.read_text(encoding="utf-8") == YESTERDAY
         assert sorted(p.name for p in tmp_path.iterdir()) == ["preview.html", "small"]
 
     def test_a_failed_write_keeps_the_old_page_and_leaves_no_temporary_file(
         self, small_sources: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         output = tmp_path / "preview.html"
-        output.write_text("yesterday's page", encoding="utf-8")
+        output.write_text(YESTERDAY, encoding="utf-8")
 
         def write_half_then_fail(path: Path, text: str) -> None:
             path.write_text(text[:100], encoding="utf-8")
@@ -235,7 +238,7 @@ class TestWrite:
             build_preview(small_sources, output)
 
         assert str(caught.value) == f"{output}: cannot write: No space left on device"
-        assert output.read_text(encoding="utf-8") == "yesterday's page"
+        assert output.read_text(encoding="utf-8") == YESTERDAY
         assert sorted(p.name for p in tmp_path.iterdir()) == ["preview.html", "small"]
 
 
@@ -313,6 +316,35 @@ class TestCli:
         assert result.stderr == expected_stderr(case, "found; nothing was written.")
         assert list(tmp_path.iterdir()) == []
 
+    def test_refuses_files_it_did_not_write_and_the_source_folder_unless_forced(
+        self, small_sources: Path, tmp_path: Path
+    ) -> None:
+        notes = tmp_path / "notes.html"
+        notes.write_text("<p>my own page</p>", encoding="utf-8")
+        inside = small_sources / "preview.html"
+
+        refused = runner.invoke(app, ["preview", str(small_sources), "-o", str(notes)])
+        inside_refused = runner.invoke(app, ["preview", str(small_sources), "-o", str(inside)])
+        again = runner.invoke(app, ["preview", str(small_sources), "-o", str(tmp_path / "p.html")])
+        replaced = runner.invoke(
+            app, ["preview", str(small_sources), "-o", str(tmp_path / "p.html")]
+        )
+        forced = runner.invoke(app, ["preview", str(small_sources), "-o", str(notes), "--force"])
+
+        assert (refused.exit_code, refused.stderr) == (
+            1,
+            f"{notes}: is not a preview written by qa2anki: not replacing it"
+            " (use --force to replace it)\n",
+        )
+        assert (inside_refused.exit_code, inside_refused.stderr) == (
+            1,
+            f"{inside}: is inside the source folder {small_sources}: write the preview somewhere"
+            " else (or use --force)\n",
+        )
+        assert not inside.exists()
+        assert (again.exit_code, replaced.exit_code, forced.exit_code) == (0, 0, 0)
+        assert GENERATOR_MARK in notes.read_text(encoding="utf-8")
+
     def test_output_that_is_a_folder_is_one_line_and_exit_1(
         self, small_sources: Path, tmp_path: Path
     ) -> None:
@@ -323,7 +355,7 @@ class TestCli:
 
 def test_source_with_one_topic(tmp_path: Path) -> None:
     source = write_sources(
-        tmp_path,
+        tmp_path / "src",
         {"deck.yaml": DECK_YAML, "t.yaml": "topic: T\nquestions:\n  - {id: x, q: Q, a: A}\n"},
     )
     result = runner.invoke(app, ["preview", str(source), "-o", str(tmp_path / "p.html")])

@@ -23,7 +23,7 @@ from qa2anki.files import current_umask, fsync_dir
 from qa2anki.loader import load_deck
 from qa2anki.model import Deck
 from qa2anki.package import MODEL_ID, build_package
-from qa2anki.preview import preview_page
+from qa2anki.preview import GENERATOR_MARK, preview_page
 from qa2anki.render import render_deck
 from qa2anki.state import (
     Plan,
@@ -124,7 +124,9 @@ class PreviewResult:
     output: Path
 
 
-def build_preview(source: Path, output: Path | None = None) -> PreviewResult:
+def build_preview(
+    source: Path, output: Path | None = None, *, force: bool = False
+) -> PreviewResult:
     """Write an HTML page that shows every card of the sources as Anki will show it.
 
     The page is self-contained (no network, no other files): each card's front and back,
@@ -134,6 +136,7 @@ def build_preview(source: Path, output: Path | None = None) -> PreviewResult:
     Args:
         source: the source folder (``deck.yaml`` and one YAML file per topic).
         output: where to write the page; ``build/preview.html`` by default.
+        force: write even inside the source folder or over a file that is not a preview.
 
     Raises:
         ValidationError: the sources have problems; nothing was written.
@@ -142,6 +145,8 @@ def build_preview(source: Path, output: Path | None = None) -> PreviewResult:
     deck = load_deck(source)
     page = preview_page(render_deck(deck))
     output = output or DEFAULT_PREVIEW
+    if not force:
+        check_output(output, source, "preview", is_qa2anki_preview)
     write_text_atomically(output, page)
     return PreviewResult(deck, output)
 
@@ -171,29 +176,45 @@ def write_text_atomically(output: Path, text: str) -> None:
     write_atomically(output, lambda temp: _write_text(temp, text))
 
 
-def check_output(output: Path, source: Path) -> None:
+def check_output(
+    output: Path, source: Path, what: str = "deck", ours: Callable[[Path], bool] | None = None
+) -> None:
     """Refuse an output inside the source folder, or over a file that qa2anki did not write.
 
+    ``what`` names the output in messages; ``ours`` tells whether an existing file is one
+    qa2anki wrote (a deck, by default).
+
     Raises:
-        OutputError: the output is not a safe place for the deck.
+        OutputError: the output is not a safe place for it.
     """
+    ours = ours or is_qa2anki_deck
     try:
         target = output.resolve()
         if target.is_relative_to(source.resolve()):
             raise OutputError(
-                f"is inside the source folder {source}: write the deck somewhere else "
+                f"is inside the source folder {source}: write the {what} somewhere else "
                 "(or use --force)",
                 output,
             )
-        if target.exists() and not target.is_dir() and not is_qa2anki_deck(target):
+        if target.exists() and not target.is_dir() and not ours(target):
             raise OutputError(
-                "is not a deck written by qa2anki: not replacing it (use --force to replace it)",
+                f"is not a {what} written by qa2anki: not replacing it (use --force to replace it)",
                 output,
             )
     except (OSError, RuntimeError) as exc:  # RuntimeError: a symbolic link loop
         raise OutputError(
             f"cannot write: {getattr(exc, 'strerror', None) or exc}", output
         ) from None
+
+
+def is_qa2anki_preview(path: Path) -> bool:
+    """Tell whether ``path`` is a preview page that qa2anki wrote."""
+    try:
+        with path.open("rb") as file:
+            start = file.read(2048)
+    except OSError:
+        return False
+    return GENERATOR_MARK.encode("utf-8") in start
 
 
 def is_qa2anki_deck(path: Path) -> bool:

@@ -7,7 +7,10 @@ Heavy modules (genanki, Pygments, markdown-it) are imported inside the commands 
 from __future__ import annotations
 
 import functools
+import io
 import json
+import os
+import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -59,6 +62,10 @@ def _reports_errors(command: Callable[P, R]) -> Callable[P, R]:
             raise
         except Qa2AnkiError as exc:
             _fail(exc)
+        except BrokenPipeError:
+            # The reader went away (`qa2anki build --dry-run | head`): stop quietly.
+            _silence_stdout()
+            raise typer.Exit(1) from None
         except Exception as exc:
             _show_traceback(exc)
             typer.secho(
@@ -74,6 +81,15 @@ def _reports_errors(command: Callable[P, R]) -> Callable[P, R]:
             raise typer.Exit(EXIT_INTERNAL_ERROR) from None
 
     return run
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that flushing it at exit raises nothing more."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, io.UnsupportedOperation):
+        pass  # not a real file (under a test runner): nothing will be flushed to a pipe
 
 
 def _show_version(value: bool) -> None:
@@ -178,12 +194,19 @@ def preview(
     open_page: Annotated[
         bool, typer.Option("--open", help="Open the page in the default web browser.")
     ] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Write even inside the source folder or over a file that is not a preview.",
+        ),
+    ] = False,
 ) -> None:
     """Validate the sources and write one HTML page showing every card, light and night."""
     from qa2anki.build import build_preview
 
     try:
-        result = build_preview(source, output)
+        result = build_preview(source, output, force=force)
     except Qa2AnkiError as exc:
         _fail(exc, "nothing was written")
     deck = result.deck
@@ -273,6 +296,7 @@ def ids(
 ) -> None:
     """List the questions that have no id; with --write, add generated ids to the files."""
     from qa2anki.ids import plan_ids, write_ids
+    from qa2anki.loader import ids_command
 
     try:
         plan = plan_ids(source)
@@ -295,11 +319,7 @@ def ids(
         files = len({new_id.question.path for new_id in plan.new_ids})
         typer.echo(f"Added {_count(count, 'id')} to {_count(files, 'file')}.")
     else:
-        command = (
-            "qa2anki ids --write"
-            if source == Path("questions")
-            else f"qa2anki ids {source} --write"
-        )
+        command = ids_command(source)
         them = "it" if count == 1 else "them"
         typer.echo(f"{_count(count, 'question')} without an id; add {them} with: {command}")
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import difflib
 import re
+import shlex
 import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -116,6 +117,13 @@ class _Problems:
 
     def add(self, path: Path, line: int | None, message: str) -> None:
         self.items.append(SourceError(message, path, line))
+
+
+def ids_command(source: Path) -> str:
+    """Return the command that adds the missing ids to the sources in ``source``."""
+    if source == Path("questions"):
+        return "qa2anki ids --write"
+    return f"qa2anki ids {shlex.quote(str(source))} --write"
 
 
 def load_deck(source: Path) -> Deck:
@@ -431,7 +439,8 @@ def _read_questions(topic: _Mapping) -> Iterator[Question]:
             qid = ""
         else:
             question.error(
-                item, "question has no 'id'; add the missing ids with: qa2anki ids --write"
+                item,
+                "question has no 'id'; add the missing ids with: " + ids_command(topic.path.parent),
             )
             qid = None
         question.check_keys(QUESTION_KEYS)

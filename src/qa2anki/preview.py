@@ -98,12 +98,16 @@ def _note_html(item: RenderedQuestion) -> str:
     )
 
 
+# Marks the page as ours: `preview` replaces only files that carry it near their start.
+GENERATOR_MARK = '<meta name="generator" content="qa2anki preview">'
+
 _PAGE = """\
 <!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="qa2anki preview">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; \
 style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
 <title>{deck_name} · card preview</title>
