@@ -640,3 +640,26 @@ def test_a_large_deck_of_ours_is_known_by_its_zip_comment_without_unpacking(
     assert not is_qa2anki_deck(early)
     monkeypatch.undo()
     assert is_qa2anki_deck(early)
+
+
+def test_a_state_file_that_cannot_be_written_says_the_deck_was(
+    small_sources: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    output = tmp_path / "deck.apkg"
+    lock = state_path(small_sources)
+    real_write_state = build.write_state
+
+    def refuse_the_lock(path: Path, text: str) -> None:
+        if path == lock:
+            raise OutputError("cannot write: Permission denied", path)
+        real_write_state(path, text)
+
+    monkeypatch.setattr(build, "write_state", refuse_the_lock)
+
+    with pytest.raises(OutputError) as caught:
+        build_deck(small_sources, output)
+
+    assert str(caught.value) == (
+        f"{lock}: cannot write: Permission denied; the deck was written to {output} all the same"
+    )
+    assert is_qa2anki_deck(output)
