@@ -663,3 +663,16 @@ def test_a_state_file_that_cannot_be_written_says_the_deck_was(
         f"{lock}: cannot write: Permission denied; the deck was written to {output} all the same"
     )
     assert is_qa2anki_deck(output)
+
+
+def test_a_file_in_the_way_of_the_output_folder_is_named(
+    small_sources: Path, tmp_path: Path
+) -> None:
+    note = tmp_path / "note.txt"
+    note.write_text("mine", encoding="utf-8")
+
+    for output in (note / "deck.apkg", note / "sub" / "deck.apkg"):
+        with pytest.raises(OutputError) as caught:
+            build_deck(small_sources, output)
+        assert str(caught.value) == f"{output}: cannot write: {note} is a file, not a folder"
+    assert note.read_text(encoding="utf-8") == "mine"

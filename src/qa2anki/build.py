@@ -271,6 +271,10 @@ def write_atomically(output: Path, write: Callable[[Path], object]) -> None:
             raise OutputError("is a folder, not a file", shown)
         output.parent.mkdir(parents=True, exist_ok=True)
         fd, temp_name = tempfile.mkstemp(dir=output.parent, prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX)
+    except (FileExistsError, NotADirectoryError):
+        parents = (output, *output.parents)
+        blocker = next((p for p in parents if p.exists() and not p.is_dir()), output.parent)
+        raise OutputError(f"cannot write: {blocker} is a file, not a folder", shown) from None
     except OSError as exc:
         raise OutputError(f"cannot write: {exc.strerror or exc}", shown) from None
     temp = Path(temp_name)
