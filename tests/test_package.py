@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import json
+import re
 import sqlite3
 from pathlib import Path
 
@@ -13,7 +14,16 @@ import genanki
 from conftest import DECK_YAML, QUESTIONS, write_sources
 from qa2anki.loader import load_deck
 from qa2anki.model import Deck
-from qa2anki.package import MODEL_ID, Stamps, build_package, deck_id, note_type, question_guid
+from qa2anki.package import (
+    BACK_TEMPLATE,
+    FRONT_TEMPLATE,
+    MODEL_ID,
+    Stamps,
+    build_package,
+    deck_id,
+    note_type,
+    question_guid,
+)
 from qa2anki.render import card_css, render_deck
 from qa2anki.state import State, plan_build
 
@@ -35,6 +45,13 @@ def test_note_type_structure_is_frozen() -> None:
     assert [template["name"] for template in model.templates] == ["Q&A"]
     assert model.sort_field_index == 0
     assert model.model_type == model.FRONT_BACK
+
+
+def test_cards_are_kept_from_mathjax() -> None:
+    """Anki typesets \\( ... \\) with MathJax unless an element's class says not to."""
+    for template in (FRONT_TEMPLATE, BACK_TEMPLATE):
+        for wrapper in re.findall(r'<div class="qa2anki[^"]*">', template):
+            assert wrapper == '<div class="qa2anki tex2jax_ignore mathjax_ignore">'
 
 
 def test_templates_show_topic_and_question_then_the_answer() -> None:

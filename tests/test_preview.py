@@ -63,11 +63,11 @@ class TestTemplates:
 
         # Written out by hand: the templates as Anki fills them.
         assert front == (
-            '<div class="qa2anki">\n<div class="topic">T</div>\n'
+            '<div class="qa2anki tex2jax_ignore mathjax_ignore">\n<div class="topic">T</div>\n'
             '<div class="question"><p>Q?</p></div>\n</div>'
         )
         assert back == (
-            f'{front}\n<div class="qa2anki">\n<hr id="answer">\n'
+            f'{front}\n<div class="qa2anki tex2jax_ignore mathjax_ignore">\n<hr id="answer">\n'
             '<div class="answer"><p>A.</p></div>\n</div>'
         )
 
@@ -100,7 +100,9 @@ class TestTemplates:
 
         for item in rendered.questions:
             front, back = card_sides(item)
-            assert front.startswith('<div class="qa2anki">\n<div class="topic">')
+            assert front.startswith(
+                '<div class="qa2anki tex2jax_ignore mathjax_ignore">\n<div class="topic">'
+            )
             assert item.answer_html in back
             assert back.startswith(front)
             assert f'<div class="card card1">\n{front}\n</div>' in page

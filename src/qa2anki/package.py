@@ -25,15 +25,17 @@ MODEL_NAME = "qa2anki Q&A"
 FIELDS = ("Question", "Answer", "Topic", "Id")
 TEMPLATE_NAME = "Q&A"
 
+# Text is text: Anki runs MathJax over a card, which would turn a literal \( ... \) in a
+# question into a formula; these classes tell MathJax (v2 and v3 names) to leave it alone.
 FRONT_TEMPLATE = """\
-<div class="qa2anki">
+<div class="qa2anki tex2jax_ignore mathjax_ignore">
 <div class="topic">{{Topic}}</div>
 <div class="question">{{Question}}</div>
 </div>"""
 
 BACK_TEMPLATE = """\
 {{FrontSide}}
-<div class="qa2anki">
+<div class="qa2anki tex2jax_ignore mathjax_ignore">
 <hr id="answer">
 <div class="answer">{{Answer}}</div>
 </div>"""
