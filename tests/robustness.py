@@ -90,6 +90,12 @@ TEXT_CASES = [
         "test_anki_roundtrip.py::test_any_text_imports_into_anki_and_shows_what_was_rendered",
         "ANY_TEXT",
     ),
+    Case(
+        "MathJax delimiters such as `\\(x^2\\)` in prose",
+        "Shown as typed: the card's wrapper carries the classes that tell MathJax to skip it",
+        "test_package.py::test_cards_are_kept_from_mathjax",
+        "tex2jax_ignore mathjax_ignore",
+    ),
 ]
 
 OUTPUT_CASES = [
@@ -141,6 +147,33 @@ OUTPUT_CASES = [
         "write the deck somewhere",
     ),
     Case(
+        "A preview written over a file that is not a qa2anki preview, or inside the sources",
+        "`OUTPUT: is not a preview written by qa2anki: not replacing it (use --force to "
+        "replace it)`, or `… write the preview somewhere else (or use --force)`",
+        "test_preview.py::test_preview_refuses_files_it_did_not_write_and_the_sources",
+        "is not a preview written by qa2anki",
+    ),
+    Case(
+        "A file where the output's folder should be (`-o notes.txt/deck.apkg`)",
+        "`OUTPUT: cannot write: notes.txt is a file, not a folder`",
+        "test_build.py::test_a_file_in_the_way_of_the_output_folder_is_named",
+        "is a file, not a folder",
+    ),
+    Case(
+        "A state file (`qa2anki.lock`) with merge conflict markers, broken JSON, or content "
+        "qa2anki does not write",
+        "`qa2anki.lock:LINE: damaged state file: …; delete it and build again to start "
+        "afresh`; nothing is written",
+        "test_state.py::test_a_damaged_state_file_is_reported_with_its_line",
+        "unresolved merge conflict markers",
+    ),
+    Case(
+        "Sources (and their state file) taken back to older content, e.g. by `git revert`",
+        "The reverted notes are stamped later than what Anki has, so the import updates them",
+        "test_anki_roundtrip.py::test_a_reverted_edit_reaches_anki",
+        "git revert",
+    ),
+    Case(
         "An output that is a folder, or whose name is too long",
         "`OUTPUT: is a folder, not a file`, `OUTPUT: cannot write: File name too long`",
         "test_build.py::test_output_that_is_a_folder_is_refused",
@@ -160,6 +193,12 @@ CLI_CASES = [
         "`qa2anki: internal error: …` and how to report it, exit status 70; no traceback",
         "test_cli.py::test_a_bug_is_one_message_and_exit_70_without_traceback",
         "qa2anki: internal error: ",
+    ),
+    Case(
+        "A reader that goes away (`qa2anki build --dry-run | head -1`)",
+        "Output stops quietly, exit status 1; no internal error",
+        "test_cli.py::test_a_reader_that_goes_away_stops_the_output_quietly",
+        "head -1",
     ),
     Case(
         "`qa2anki --debug …` with a problem or a bug",

@@ -318,35 +318,6 @@ class TestCli:
         assert result.stderr == expected_stderr(case, "found; nothing was written.")
         assert list(tmp_path.iterdir()) == []
 
-    def test_refuses_files_it_did_not_write_and_the_source_folder_unless_forced(
-        self, small_sources: Path, tmp_path: Path
-    ) -> None:
-        notes = tmp_path / "notes.html"
-        notes.write_text("<p>my own page</p>", encoding="utf-8")
-        inside = small_sources / "preview.html"
-
-        refused = runner.invoke(app, ["preview", str(small_sources), "-o", str(notes)])
-        inside_refused = runner.invoke(app, ["preview", str(small_sources), "-o", str(inside)])
-        again = runner.invoke(app, ["preview", str(small_sources), "-o", str(tmp_path / "p.html")])
-        replaced = runner.invoke(
-            app, ["preview", str(small_sources), "-o", str(tmp_path / "p.html")]
-        )
-        forced = runner.invoke(app, ["preview", str(small_sources), "-o", str(notes), "--force"])
-
-        assert (refused.exit_code, refused.stderr) == (
-            1,
-            f"{notes}: is not a preview written by qa2anki: not replacing it"
-            " (use --force to replace it)\n",
-        )
-        assert (inside_refused.exit_code, inside_refused.stderr) == (
-            1,
-            f"{inside}: is inside the source folder {small_sources}: write the preview somewhere"
-            " else (or use --force)\n",
-        )
-        assert not inside.exists()
-        assert (again.exit_code, replaced.exit_code, forced.exit_code) == (0, 0, 0)
-        assert GENERATOR_MARK in notes.read_text(encoding="utf-8")
-
     def test_output_that_is_a_folder_is_one_line_and_exit_1(
         self, small_sources: Path, tmp_path: Path
     ) -> None:
@@ -363,3 +334,31 @@ def test_source_with_one_topic(tmp_path: Path) -> None:
     result = runner.invoke(app, ["preview", str(source), "-o", str(tmp_path / "p.html")])
 
     assert result.stdout == f"Wrote 1 card in 1 topic to {tmp_path / 'p.html'}\n"
+
+
+def test_preview_refuses_files_it_did_not_write_and_the_sources(
+    small_sources: Path, tmp_path: Path
+) -> None:
+    notes = tmp_path / "notes.html"
+    notes.write_text("<p>my own page</p>", encoding="utf-8")
+    inside = small_sources / "preview.html"
+
+    refused = runner.invoke(app, ["preview", str(small_sources), "-o", str(notes)])
+    inside_refused = runner.invoke(app, ["preview", str(small_sources), "-o", str(inside)])
+    again = runner.invoke(app, ["preview", str(small_sources), "-o", str(tmp_path / "p.html")])
+    replaced = runner.invoke(app, ["preview", str(small_sources), "-o", str(tmp_path / "p.html")])
+    forced = runner.invoke(app, ["preview", str(small_sources), "-o", str(notes), "--force"])
+
+    assert (refused.exit_code, refused.stderr) == (
+        1,
+        f"{notes}: is not a preview written by qa2anki: not replacing it"
+        " (use --force to replace it)\n",
+    )
+    assert (inside_refused.exit_code, inside_refused.stderr) == (
+        1,
+        f"{inside}: is inside the source folder {small_sources}: write the preview somewhere"
+        " else (or use --force)\n",
+    )
+    assert not inside.exists()
+    assert (again.exit_code, replaced.exit_code, forced.exit_code) == (0, 0, 0)
+    assert GENERATOR_MARK in notes.read_text(encoding="utf-8")
