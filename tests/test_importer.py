@@ -87,6 +87,7 @@ def test_every_style_has_a_fixture() -> None:
         "code-blocks",
         "numbered-markers",
         "setext-headings",
+        "answer-line-fence",
     }
 
 
@@ -111,6 +112,7 @@ def test_every_malformed_case_has_a_fixture() -> None:
         "answer-without-question",
         "question-without-answer",
         "unclosed-fence",
+        "unclosed-answer-fence",
     }
 
 

@@ -10,7 +10,7 @@ The reader understands what people write in their notes::
                                        (or, outside a list, until the next question)
     Q: How do you make a class?
     A:
-    ```python
+    ```python                       <- a fence, here or right after `A:`
     class C: ...
     ```
 
@@ -362,11 +362,15 @@ class _DocumentReader:
 
     def _read_line(self, index: int, line: str) -> int:
         """Read the line at ``index`` (and any code block it opens); return the next index."""
-        number = index + 1
         line = _expand_indent(line)
         fence = _FENCE_OPEN_RE.fullmatch(line)
         if fence:
             return self._read_fence(index, line, fence)
+        return self._read_block_line(index, line)
+
+    def _read_block_line(self, index: int, line: str) -> int:
+        """Read a line that is no code: a heading, a rule, a question, an answer or text."""
+        number = index + 1
         heading = _HEADING_RE.fullmatch(line)
         if heading:
             self._finish_question()
@@ -386,9 +390,8 @@ class _DocumentReader:
             self._finish_question()
             return index + 1
         if marker:
-            self._read_marker(number, line[marker.end() :], marker, item)
-        else:
-            self._read_text_line(number, line)
+            return self._read_marker(index, line[marker.end() :], marker, item)
+        self._read_text_line(number, line)
         return index + 1
 
     def _setext_underline(self, index: int, line: str, marker: re.Match[str] | None) -> str:
@@ -412,15 +415,16 @@ class _DocumentReader:
         return ""
 
     def _read_marker(
-        self, number: int, rest: str, marker: re.Match[str], item: re.Match[str]
-    ) -> None:
+        self, index: int, rest: str, marker: re.Match[str], item: re.Match[str]
+    ) -> int:
+        """Read a line starting with 'Q:' or 'A:'; return the next index."""
+        number = index + 1
         word = marker["emphasized"] or marker["plain"]
         if word.startswith("Q"):
             self._finish_question()
             indent = item.end() if item["bullet"] else None
             self.draft = _Draft(number, indent)
-            self._add(number, rest)
-            return
+            return self._read_first_line(index, rest)
         draft = self.draft
         if draft is None:
             self.error(number, "an answer without a question (no 'Q:' before this 'A:')")
@@ -431,7 +435,24 @@ class _DocumentReader:
             )
         else:
             draft.a_line = number
-            self._add(number, rest)
+            return self._read_first_line(index, rest)
+        return index + 1
+
+    def _read_first_line(self, index: int, rest: str) -> int:
+        """Add the text after 'Q:' or 'A:', and the code block a fence there opens."""
+        fence = _FENCE_OPEN_RE.fullmatch(rest)
+        if fence is None:
+            self._add(index + 1, rest)
+            return index + 1
+        end = self._fence_end(index, fence["fence"])
+        if end is None:
+            return len(self.lines)
+        assert self.draft is not None
+        base = self.draft.item_indent or 0
+        self._add_code(
+            index, [rest, *(_dedent(text, base) for text in self.lines[index + 1 : end + 1])]
+        )
+        return end + 1
 
     def _read_text_line(self, number: int, line: str) -> None:
         draft = self.draft
@@ -452,20 +473,28 @@ class _DocumentReader:
             return
         self._add(number, _dedent(line, draft.item_indent or 0))
 
-    def _read_fence(self, index: int, line: str, fence: re.Match[str]) -> int:
-        lines = self.lines
-        opening = fence["fence"]
-        for end in range(index + 1, len(lines)):
-            closing = _FENCE_CLOSE_RE.fullmatch(lines[end])
+    def _fence_end(self, index: int, opening: str) -> int | None:
+        """Return the index of the line that closes the fence opened at ``index``.
+
+        A fence that is never closed is reported; the rest of the document is in its block,
+        so there is no more to read.
+        """
+        for end in range(index + 1, len(self.lines)):
+            closing = _FENCE_CLOSE_RE.fullmatch(self.lines[end])
             if (
                 closing
                 and closing["fence"][0] == opening[0]
                 and len(closing["fence"]) >= len(opening)
             ):
-                break
-        else:
-            self.error(index + 1, f"code block ({opening}) is never closed")
-            self.draft = None  # the rest of the document is in the block: no more to report
+                return end
+        self.error(index + 1, f"code block ({opening}) is never closed")
+        self.draft = None
+        return None
+
+    def _read_fence(self, index: int, line: str, fence: re.Match[str]) -> int:
+        lines = self.lines
+        end = self._fence_end(index, fence["fence"])
+        if end is None:
             return len(lines)
         indent = len(fence["indent"])
         draft = self.draft
@@ -473,25 +502,28 @@ class _DocumentReader:
         base = (
             indent if draft is None or draft.item_indent is None else min(indent, draft.item_indent)
         )
-        block = [_dedent(text, base).rstrip() for text in [line, *lines[index + 1 : end + 1]]]
+        block = [_dedent(text, base) for text in [line, *lines[index + 1 : end + 1]]]
         if draft is not None and not (
             draft.item_indent is not None
             and draft.after_blank
             and indent < draft.item_indent
             and draft.answer_started()
         ):
-            for offset, code_line in enumerate(block):
-                self._check_characters(index + 1 + offset, code_line)
-                draft.add(code_line, code=True)
+            self._add_code(index, block)
         else:
             self._finish_question()
-            self._outside_question(index + 1, block[0])
+            self._outside_question(index + 1, block[0].rstrip())
         return end + 1
 
-    def _add(self, number: int, text: str) -> None:
+    def _add_code(self, index: int, block: Sequence[str]) -> None:
+        """Add the lines of a fenced code block that starts at ``index``."""
+        for offset, code_line in enumerate(block):
+            self._add(index + 1 + offset, code_line.rstrip(), code=True)
+
+    def _add(self, number: int, text: str, *, code: bool = False) -> None:
         assert self.draft is not None
         self._check_characters(number, text)
-        self.draft.add(text)
+        self.draft.add(text, code=code)
 
     def _check_characters(self, number: int, text: str) -> None:
         bad = CONTROL_RE.search(text.replace("\t", " ")) or _NOT_TEXT_RE.search(text)
