@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from markdown_it import MarkdownIt
 
 from conftest import FIXTURES, QUESTIONS, write_sources
 from qa2anki.errors import OutputError, ValidationError
@@ -87,6 +89,7 @@ def test_every_style_has_a_fixture() -> None:
         "code-blocks",
         "numbered-markers",
         "setext-headings",
+        "indented-code",
         "answer-line-fence",
     }
 
@@ -114,6 +117,49 @@ def test_every_malformed_case_has_a_fixture() -> None:
         "unclosed-fence",
         "unclosed-answer-fence",
     }
+
+
+def code_blocks(html: str) -> list[str]:
+    return re.findall(r"<pre[^>]*><code>(.*?)</code></pre>", html, re.DOTALL)
+
+
+def test_indented_code_in_answers_shows_the_code_the_document_shows(tmp_path: Path) -> None:
+    document = STYLES / "indented-code" / "notes.md"
+
+    import_markdown([document], tmp_path / "out")
+
+    cards = render_deck(load_deck(tmp_path / "out")).questions
+    shown = code_blocks(MarkdownIt("commonmark").render(document.read_text(encoding="utf-8")))
+    assert len(shown) == 2
+    assert [code for card in cards for code in code_blocks(card.answer_html)] == shown
+
+
+def test_indented_lines_are_code_only_where_markdown_makes_them_code(tmp_path: Path) -> None:
+    document = tmp_path / "notes.md"
+    document.write_text(
+        "Q: One?\n"
+        "A: An answer\n"
+        "    Q: Two?\n"
+        "    A: Indented under an answer without a blank line: no code.\n"
+        "\n"
+        "Q: Three?\n"
+        "A: Steps:\n"
+        "\n"
+        "- a step\n"
+        "\n"
+        "    Q: Four?\n"
+        "    A: A paragraph of the step: no code either.\n",
+        encoding="utf-8",
+    )
+
+    (topic,) = read_documents([document]).topics
+
+    assert [(q.q, q.a) for q in topic.questions] == [
+        ("One?", "An answer"),
+        ("Two?", "Indented under an answer without a blank line: no code."),
+        ("Three?", "Steps:\n\n- a step"),
+        ("Four?", "A paragraph of the step: no code either."),
+    ]
 
 
 def test_questions_keep_their_line_numbers() -> None:

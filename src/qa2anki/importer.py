@@ -10,8 +10,8 @@ The reader understands what people write in their notes::
                                        (or, outside a list, until the next question)
     Q: How do you make a class?
     A:
-    ```python                       <- a fence, here or right after `A:`
-    class C: ...
+    ```python                       <- a fence (here or right after `A:`) or, in an answer,
+    class C: ...                       an indented code block: a `Q:` in code is code
     ```
 
 Sections without questions (a preface, "Next Steps") are skipped and listed; anything that
@@ -25,9 +25,11 @@ import re
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import yaml
+from markdown_it import MarkdownIt
 
 from qa2anki.errors import SourceError, ValidationError
 from qa2anki.files import write_files
@@ -312,12 +314,16 @@ class _Draft:
     a: list[str] = field(default_factory=list)
     a_code: list[bool] = field(default_factory=list)
     after_blank: bool = False
+    # The least indentation of the indented code block the answer's last text is in, if any.
+    code_indent: int | None = None
 
-    def add(self, line: str, *, code: bool = False) -> None:
+    def add(self, line: str, *, code: bool = False, code_indent: int | None = None) -> None:
         lines, flags = (self.q, self.q_code) if self.a_line is None else (self.a, self.a_code)
         lines.append(line)
         flags.append(code)
         self.after_blank = not line.strip()
+        if line.strip():
+            self.code_indent = code_indent
 
     def answer_started(self) -> bool:
         return self.a_line is not None and any(line.strip() for line in self.a)
@@ -360,9 +366,12 @@ class _DocumentReader:
         self._finish_question()
         return self._result()
 
-    def _read_line(self, index: int, line: str) -> int:
+    def _read_line(self, index: int, raw: str) -> int:
         """Read the line at ``index`` (and any code block it opens); return the next index."""
-        line = _expand_indent(line)
+        number = index + 1
+        line = _expand_indent(raw)
+        if self._read_indented_code(number, raw, line):
+            return index + 1
         fence = _FENCE_OPEN_RE.fullmatch(line)
         if fence:
             return self._read_fence(index, line, fence)
@@ -413,6 +422,30 @@ class _DocumentReader:
             underline = _SETEXT_RE.fullmatch(lines[index + 1])
             return underline[1] if underline else ""
         return ""
+
+    def _read_indented_code(self, number: int, raw: str, line: str) -> bool:
+        """Add the line to the answer if it is in an indented code block there.
+
+        Whether it is depends on the text before it (a blank line, a list in the answer), so
+        the answer's own Markdown decides, read as the card will read it.
+        """
+        draft = self.draft
+        if draft is None or draft.a_line is None:
+            return False
+        base = draft.item_indent or 0
+        indent = len(line) - len(line.lstrip(" "))
+        if indent < base + 4:
+            return False
+        # Outside a list the line is kept as it is, tabs and all; in a list item, the item's
+        # indentation goes.
+        text = raw if draft.item_indent is None else _dedent(line, base)
+        if draft.code_indent is not None and indent >= draft.code_indent:
+            # At least as indented as the block's lines so far: the block goes on.
+            indent = draft.code_indent
+        elif not _ends_in_indented_code([*draft.a, text]):
+            return False
+        self._add(number, text, code=True, code_indent=indent)
+        return True
 
     def _read_marker(
         self, index: int, rest: str, marker: re.Match[str], item: re.Match[str]
@@ -520,10 +553,12 @@ class _DocumentReader:
         for offset, code_line in enumerate(block):
             self._add(index + 1 + offset, code_line.rstrip(), code=True)
 
-    def _add(self, number: int, text: str, *, code: bool = False) -> None:
+    def _add(
+        self, number: int, text: str, *, code: bool = False, code_indent: int | None = None
+    ) -> None:
         assert self.draft is not None
         self._check_characters(number, text)
-        self.draft.add(text, code=code)
+        self.draft.add(text, code=code, code_indent=code_indent)
 
     def _check_characters(self, number: int, text: str) -> None:
         bad = CONTROL_RE.search(text.replace("\t", " ")) or _NOT_TEXT_RE.search(text)
@@ -594,6 +629,21 @@ def _read_text(path: Path, problems: list[SourceError]) -> str | None:
             SourceError(f"not valid UTF-8 (byte {byte}); save the file as UTF-8", path, line)
         )
         return None
+
+
+@cache
+def _block_parser() -> MarkdownIt:
+    # The blocks the cards' Markdown has (render.py adds tables to CommonMark).
+    return MarkdownIt("commonmark").enable("table")
+
+
+def _ends_in_indented_code(lines: Sequence[str]) -> bool:
+    """Tell whether the last of these Markdown lines is in an indented code block."""
+    last = len(lines) - 1
+    return any(
+        token.type == "code_block" and token.map is not None and token.map[0] <= last < token.map[1]
+        for token in _block_parser().parse("\n".join(lines))
+    )
 
 
 def _expand_indent(line: str) -> str:
