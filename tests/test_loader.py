@@ -9,10 +9,12 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import DECK_YAML, INVALID, QUESTIONS, write_sources
+from qa2anki import loader
 from qa2anki.errors import ValidationError
 from qa2anki.loader import MAX_FILE_BYTES, load_deck
 from qa2anki.model import Deck
@@ -22,7 +24,8 @@ YAML_PIECES = [
     "topic: T\n", "questions:\n", "  - id: a\n", "  - id: B\n", "    q: Q\n", "    a: A\n",
     "    a: |\n      x\n", "    tags: [t]\n", "    tags: t\n", "  - x\n", "- \n", "[", "]", "{",
     "}", ": ", "&a ", "*a", "!!str ", "\t", "'", '"', "#", "\n", "    ", "---\n", "\ufeff",
-    "\x1f", "\\x1f", "!!python/object:os.system ", "!local ", "... \n",
+    "\x1f", "\\x1f", "!!python/object:os.system ", "!local ", "... \n", "      \tgo\n", "  \t",
+    "x\ty",
 ]  # fmt: skip
 
 INVALID_CASES = sorted(path.name for path in INVALID.iterdir() if path.is_dir())
@@ -107,6 +110,17 @@ def test_files_other_than_yaml_and_hidden_files_are_ignored(small_sources: Path)
     assert [topic.slug for topic in load_deck(small_sources).topics] == ["basics", "more"]
 
 
+@pytest.fixture(params=["libyaml", "pure-python"])
+def composer(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a test with libyaml's composer (when installed) and with PyYAML's pure-Python one."""
+    if request.param == "pure-python":
+        monkeypatch.setattr(loader, "_FastComposer", None)
+    else:
+        assert loader._FastComposer is not None, "PyYAML was installed without libyaml"
+    return str(request.param)
+
+
+@pytest.mark.usefixtures("composer")
 @pytest.mark.parametrize("case", INVALID_CASES)
 def test_invalid_sources_report_every_problem(case: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(INVALID)
@@ -302,3 +316,67 @@ def test_any_file_content_loads_or_fails_with_our_error(content: bytes) -> None:
         assert all("\n" not in str(problem) for problem in loaded.problems)
     else:
         assert loaded.question_count >= 1
+
+
+def load_or_problems(source: Path) -> Deck | list[str]:
+    try:
+        return load_deck(source)
+    except ValidationError as exc:
+        return [str(problem) for problem in exc.problems]
+
+
+@pytest.mark.usefixtures("composer")
+def test_the_shipped_questions_load_the_same_with_either_composer() -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(loader, "_FastComposer", None)
+        pure = load_deck(QUESTIONS)
+
+    assert load_deck(QUESTIONS) == pure
+
+
+def node_tree(node: yaml.Node | None) -> object:
+    """A node tree as plain data: kind, tag, style, value and where it starts (what the
+    loader reads of a node; end marks differ and are not used)."""
+    if node is None:
+        return None
+    mark = node.start_mark
+    marks = (mark.index, mark.line, mark.column, getattr(node, "flow_style", None))
+    if isinstance(node, yaml.ScalarNode):
+        value: object = node.value
+    elif isinstance(node, yaml.SequenceNode):
+        value = [node_tree(item) for item in node.value]
+    else:
+        value = [(node_tree(key), node_tree(item)) for key, item in node.value]
+    return type(node).__name__, node.tag, getattr(node, "style", None) or None, value, marks
+
+
+def test_libyaml_gives_the_same_nodes_and_places_as_pure_python() -> None:
+    for path in sorted(QUESTIONS.glob("*.yaml")):
+        text = path.read_text(encoding="utf-8")
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(loader, "_FastComposer", None)
+            pure = node_tree(loader._compose_text(text))
+
+        assert node_tree(loader._compose_text(text)) == pure, path
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(YAML_PIECES), max_size=30).map("".join))
+def test_libyaml_and_pure_python_composers_agree(text: str) -> None:
+    """libyaml only speeds loading up: the deck, or every message, is the same without it."""
+    with tempfile.TemporaryDirectory() as folder:
+        source = write_sources(Path(folder), {"deck.yaml": DECK_YAML})
+        (source / "01-topic.yaml").write_text(text, encoding="utf-8")
+        fast = load_or_problems(source)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(loader, "_FastComposer", None)
+            pure = load_or_problems(source)
+
+    assert fast == pure
+    try:
+        fast_tree = node_tree(loader._compose_text(text))
+    except yaml.YAMLError:
+        return  # errors always come from the pure-Python composer
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(loader, "_FastComposer", None)
+        assert node_tree(loader._compose_text(text)) == fast_tree

@@ -79,15 +79,17 @@ class _SafeComposer(yaml.SafeLoader):
                 problem="YAML aliases (*name) are not supported", problem_mark=event.start_mark
             )
         node = super().compose_node(parent, index)
-        if node is not None and (
-            not node.tag.startswith(_STANDARD_TAG) or node.tag.startswith(f"{_STANDARD_TAG}python/")
-        ):
+        if node is not None and _foreign_tag(node):
             shown = node.tag.replace(_STANDARD_TAG, "!!", 1)
             raise _RefusedYAML(
                 problem=f"the YAML tag {_quote(shown)} is not supported",
                 problem_mark=node.start_mark,
             )
         return node
+
+
+def _foreign_tag(node: yaml.Node) -> bool:
+    return not node.tag.startswith(_STANDARD_TAG) or node.tag.startswith(f"{_STANDARD_TAG}python/")
 
 
 def _line(node: yaml.Node) -> int:
@@ -247,7 +249,7 @@ def _compose(path: Path, problems: _Problems) -> yaml.Node | None:
         return None
     node: yaml.Node | None = None
     try:
-        node = yaml.compose(text, Loader=_SafeComposer)
+        node = _compose_text(text)
     except yaml.reader.ReaderError as exc:
         where = text[: exc.position].count("\n") + 1
         problems.add(path, where, f"invalid YAML: character U+{exc.character:04X} is not allowed")
@@ -263,6 +265,61 @@ def _compose(path: Path, problems: _Problems) -> yaml.Node | None:
         if node is None:
             problems.add(path, 1, "file is empty")
     return node
+
+
+def _compose_text(text: str) -> yaml.Node | None:
+    """Compose YAML text into nodes: with libyaml when it is there, else in pure Python.
+
+    libyaml is many times faster on large decks, but accepts a few things PyYAML refuses and
+    cannot refuse aliases while composing.  So its result is used only when it is certain to
+    be PyYAML's too; anything else (and every error) goes through the pure-Python composer,
+    whose messages are the ones users see.
+    """
+    if _FastComposer is not None and _libyaml_reads_like_pyyaml(text):
+        try:
+            node: yaml.Node | None = yaml.compose(text, Loader=_FastComposer)
+        except yaml.YAMLError:
+            pass
+        else:
+            if node is None or _plain_tree(node, text.count("\t")):
+                return node
+    return yaml.compose(text, Loader=_SafeComposer)
+
+
+_FastComposer = getattr(yaml, "CSafeLoader", None) if yaml.__with_libyaml__ else None
+# Scalar styles in which a tab is text to both parsers (libyaml also lets tabs separate tokens).
+_TAB_STYLES = frozenset("|>'\"")
+
+
+def _libyaml_reads_like_pyyaml(text: str) -> bool:
+    """Rule out characters PyYAML refuses, and byte order marks (which libyaml does not count
+    in character offsets)."""
+    return "\ufeff" not in text and not yaml.reader.Reader.NON_PRINTABLE.search(text)
+
+
+def _plain_tree(root: yaml.Node, tabs: int) -> bool:
+    """Tell whether PyYAML composes the same tree, with the same lines.
+
+    That is so when no node is reused (as an alias would be) or has a foreign tag, no value
+    is empty, and every tab is inside quoted or block text, where both read it as text.
+    """
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen or _foreign_tag(node):
+            return False
+        seen.add(id(node))
+        if isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                stack += (key, value)
+        elif not node.value and not node.style:
+            return False  # an empty value: libyaml places it on another line
+        elif tabs and node.style in _TAB_STYLES:
+            tabs -= node.value.count("\t")
+    return tabs == 0
 
 
 class _Mapping:
