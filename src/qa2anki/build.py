@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import functools
 import itertools
 import json
 import os
@@ -18,13 +19,14 @@ from pathlib import Path
 
 import genanki
 
+from qa2anki.cache import RenderCache
 from qa2anki.errors import OutputError
 from qa2anki.files import current_umask, fsync_dir
 from qa2anki.loader import load_deck
 from qa2anki.model import Deck
 from qa2anki.package import MODEL_ID, build_package
 from qa2anki.preview import GENERATOR_MARK, preview_page
-from qa2anki.render import render_deck
+from qa2anki.render import render_deck, renderer_fingerprint
 from qa2anki.state import (
     Plan,
     format_state,
@@ -37,6 +39,8 @@ from qa2anki.state import (
 
 DEFAULT_OUTPUT_DIR = Path("build")
 DEFAULT_PREVIEW = DEFAULT_OUTPUT_DIR / "preview.html"
+# Where the command line keeps rendered HTML between builds (see qa2anki.cache).
+DEFAULT_CACHE_DIR = DEFAULT_OUTPUT_DIR / ".cache"
 # Zip entries carry this fixed time so that the same inputs give the same bytes.
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 # Every deck says in its zip comment that qa2anki wrote it: builds replace only such files.
@@ -62,6 +66,11 @@ class BuildResult:
     dry_run: bool = False
 
 
+Progress = Callable[[str, int, int], None]
+"""Called with (stage, done, total) as a build goes: "Rendering" counts the texts rendered
+(those not found in the cache), "Writing" is 0 of 1 until the deck is written."""
+
+
 def build_deck(
     source: Path,
     output: Path | None = None,
@@ -69,6 +78,8 @@ def build_deck(
     timestamp: float | None = None,
     dry_run: bool = False,
     force: bool = False,
+    cache_dir: Path | None = None,
+    progress: Progress | None = None,
 ) -> BuildResult:
     """Build the ``.apkg`` for the sources in ``source`` and update its state file.
 
@@ -78,8 +89,11 @@ def build_deck(
         timestamp: the time, in seconds since the epoch, given to notes whose content is new
             or changed since the state file was written (now by default).  Unchanged notes
             keep their time, so that Anki's re-import leaves them alone.
-        dry_run: compute the plan only; write nothing.
+        dry_run: compute the plan only; write nothing (the cache is read, not written).
+        cache_dir: a folder to keep rendered HTML in between builds; none by default.
+            Its content never changes the output, only how fast it is made.
         force: write even inside the source folder or over a file that is not a qa2anki deck.
+        progress: called as the build goes, to show progress (see ``Progress``).
 
     Raises:
         ValidationError: the sources have problems; nothing was written.
@@ -87,7 +101,10 @@ def build_deck(
         OutputError: the deck could not be written; any previous deck is left as it was.
     """
     deck = load_deck(source)
-    rendered = render_deck(deck)
+    cache = None
+    if cache_dir is not None:
+        cache = RenderCache(cache_dir, renderer_fingerprint(), read_only=dry_run)
+    rendered = render_deck(deck, cache, progress and functools.partial(progress, "Rendering"))
     state_file = state_path(source)
     now = int(time.time() if timestamp is None else timestamp)
     output = output or default_output(deck)
@@ -98,8 +115,12 @@ def build_deck(
     if not dry_run:
         package = build_package(rendered, plan.stamps)
         first_id = plan.stamps.latest * 1000
+        if progress is not None:
+            progress("Writing", 0, 1)
         write_atomically(output, lambda path: _write_apkg(package, path, first_id))
         _write_states(plan, (record, state_file), output)
+        if progress is not None:
+            progress("Writing", 1, 1)
     return BuildResult(deck, output, plan, state_file, dry_run)
 
 
@@ -331,6 +352,9 @@ def _write_apkg(package: genanki.Package, path: Path, first_id: int) -> None:
         db_path = Path(scratch) / "collection.anki2"
         connection = sqlite3.connect(db_path)
         try:
+            # A scratch file: no journal and no syncing (neither changes the file's bytes).
+            connection.execute("PRAGMA journal_mode = OFF")
+            connection.execute("PRAGMA synchronous = OFF")
             # The timestamp genanki takes is unused: every note and the note type carry their
             # own stamp.
             package.write_to_db(connection.cursor(), first_id / 1000, itertools.count(first_id))
@@ -352,6 +376,9 @@ def _write_text(path: Path, text: str) -> None:
 def _zip_entry(name: str, size: int) -> zipfile.ZipInfo:
     info = zipfile.ZipInfo(name, date_time=ZIP_TIME)
     info.compress_type = zipfile.ZIP_DEFLATED
+    # Level 1 deflates a large deck several times faster than the default level 6, for a
+    # file about 15% larger.  (Python 3.13 calls it compress_level and keeps this alias.)
+    info._compresslevel = 1  # type: ignore[attr-defined]
     info.external_attr = 0o644 << 16
     info.file_size = size  # lets zipfile choose ZIP64 for a very large deck up front
     return info

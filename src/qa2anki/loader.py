@@ -315,10 +315,11 @@ def _plain_tree(root: yaml.Node, tabs: int) -> bool:
         elif isinstance(node, yaml.MappingNode):
             for key, value in node.value:
                 stack += (key, value)
-        elif not node.value and not node.style:
-            return False  # an empty value: libyaml places it on another line
-        elif tabs and node.style in _TAB_STYLES:
-            tabs -= node.value.count("\t")
+        elif isinstance(node, yaml.ScalarNode):
+            if not node.value and not node.style:
+                return False  # an empty value: libyaml may place it on another line
+            if node.style in _TAB_STYLES:
+                tabs -= node.value.count("\t")
     return tabs == 0
 
 

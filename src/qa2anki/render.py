@@ -7,11 +7,19 @@ colour it for light and for night mode.
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
-from collections.abc import Sequence
-from functools import cache
+import sys
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from functools import cache, lru_cache
 from html import escape
+from pathlib import Path
 
+import markdown_it
+import mdurl
+import pygments
 from markdown_it import MarkdownIt
 from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
@@ -22,6 +30,7 @@ from pygments.lexer import Lexer
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
+from qa2anki.cache import RenderCache
 from qa2anki.model import Deck, RenderedDeck, RenderedQuestion
 
 LIGHT_STYLE = "xcode"
@@ -30,20 +39,97 @@ NIGHT_STYLE = "lightbulb"
 NIGHT_SELECTORS = (".nightMode", ".night_mode")
 
 
-def render_deck(deck: Deck) -> RenderedDeck:
-    """Render the deck's description and every question, in source order."""
+# Below this many texts to render, a pool of processes costs more time than it saves.
+PARALLEL_MIN = 2000
+# Texts per task sent to a worker process: enough to make the round trip worthwhile.
+CHUNK = 250
+
+Progress = Callable[[int, int], None]
+"""Called with (texts rendered so far, texts to render) while a deck renders."""
+
+
+def render_deck(
+    deck: Deck, cache: RenderCache | None = None, progress: Progress | None = None
+) -> RenderedDeck:
+    """Render the deck's description and every question, in source order.
+
+    Each distinct text is rendered once; texts found in ``cache`` are not rendered at all,
+    and the rest are stored in it (unless it is read-only).  Large decks are rendered on
+    all of the machine's cores.  The result is the same either way.
+    """
+    items = [(topic, question) for topic in deck.topics for question in topic.questions]
+    texts = [text for _, question in items for text in (question.q, question.a)]
+    if deck.description:
+        texts.append(deck.description)
+    html = render_texts(texts, cache, progress)
     questions = tuple(
         RenderedQuestion(
             question=question,
             topic=topic,
-            question_html=render_markdown(question.q),
-            answer_html=render_markdown(question.a),
+            question_html=html[question.q],
+            answer_html=html[question.a],
         )
-        for topic in deck.topics
-        for question in topic.questions
+        for topic, question in items
     )
-    description_html = render_markdown(deck.description) if deck.description else ""
+    description_html = html[deck.description] if deck.description else ""
     return RenderedDeck(deck=deck, description_html=description_html, questions=questions)
+
+
+def render_texts(
+    texts: Sequence[str], cache: RenderCache | None = None, progress: Progress | None = None
+) -> dict[str, str]:
+    """Return the HTML of each distinct text, rendering only those not in ``cache``."""
+    distinct = list(dict.fromkeys(texts))
+    html = cache.get(distinct) if cache is not None else {}
+    missing = [text for text in distinct if text not in html]
+    fresh = dict(zip(missing, _render_all(missing, progress), strict=True))
+    if cache is not None and fresh:
+        cache.put(fresh, keep=list(html))
+    html.update(fresh)
+    return html
+
+
+def _render_all(texts: list[str], progress: Progress | None) -> list[str]:
+    """Render texts in order; on several cores when there are many."""
+    chunks = [texts[start : start + CHUNK] for start in range(0, len(texts), CHUNK)]
+    workers = min(os.cpu_count() or 1, 8, len(chunks))
+    done = 0
+    rendered: list[str] = []
+    if progress is not None:
+        progress(0, len(texts))
+    if len(texts) >= PARALLEL_MIN and workers > 1:
+        with ProcessPoolExecutor(workers) as pool:
+            for part in pool.map(_render_chunk, chunks):
+                rendered += part
+                done += len(part)
+                if progress is not None:
+                    progress(done, len(texts))
+    else:
+        for chunk in chunks:
+            rendered += _render_chunk(chunk)
+            done += len(chunk)
+            if progress is not None:
+                progress(done, len(texts))
+    return rendered
+
+
+def _render_chunk(texts: list[str]) -> list[str]:
+    return [render_markdown(text) for text in texts]
+
+
+@cache
+def renderer_fingerprint() -> str:
+    """Return a hash of everything that decides the HTML of a text, for the render cache:
+    this module's code, Python's and the libraries' versions, the code styles and the CSS."""
+    parts = [
+        Path(__file__).read_bytes(),
+        sys.version.encode(),
+        markdown_it.__version__.encode(),
+        mdurl.__version__.encode(),
+        pygments.__version__.encode(),
+        card_css().encode(),
+    ]
+    return hashlib.sha256(b"\0".join(parts)).hexdigest()
 
 
 def render_markdown(text: str) -> str:
@@ -57,8 +143,12 @@ def render_markdown(text: str) -> str:
 _ANKI_TAG_RE = re.compile(r"\[(?=sound:|/?anki:|/?latex\]|/?\$\$?\])")
 
 
+@lru_cache(maxsize=4096)
 def highlight_code(code: str, language: str) -> str:
-    """Render a code block; an unknown or missing language gives plain preformatted code."""
+    """Render a code block; an unknown or missing language gives plain preformatted code.
+
+    The same block is highlighted only once (answers often repeat a snippet).
+    """
     code = code.replace("\r\n", "\n").replace("\r", "\n")
     if not code.endswith("\n"):
         code += "\n"
