@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from qa2anki import build
+
 ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS = ROOT / "questions"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -23,6 +25,14 @@ def write_sources(folder: Path, files: Mapping[str, str]) -> Path:
     for name, text in files.items():
         (folder / name).write_text(textwrap.dedent(text), encoding="utf-8")
     return folder
+
+
+@pytest.fixture(autouse=True)
+def _render_cache_outside_the_project(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Keep the command line's render cache (build/.cache) out of the working tree."""
+    monkeypatch.setattr(build, "DEFAULT_CACHE_DIR", tmp_path_factory.mktemp("render-cache"))
 
 
 @pytest.fixture

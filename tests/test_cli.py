@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 import qa2anki
 from conftest import FIXTURES, INVALID
-from qa2anki import __version__, build, loader
+from qa2anki import __version__, build, cli, loader
 from qa2anki.cli import app
 from test_loader import INVALID_CASES, expected_problems
 
@@ -152,12 +152,14 @@ def test_installed_entry_points_run() -> None:
         assert (done.returncode, done.stdout, done.stderr) == (0, f"qa2anki {__version__}\n", "")
 
 
-def test_help_does_not_import_the_pipeline() -> None:
-    # Typer's rich help brings in Pygments and markdown-it itself; what we control is our
-    # own stages and the libraries only they use.
+@pytest.mark.parametrize("arguments", [["--help"], ["--version"], ["build", "--help"]])
+def test_help_and_version_do_not_import_the_pipeline(arguments: list[str]) -> None:
+    """They start as fast as a bare Typer app: no genanki, YAML, Markdown or Pygments."""
     modules = (
         "genanki",
         "yaml",
+        "pygments",
+        "markdown_it",
         "qa2anki.loader",
         "qa2anki.render",
         "qa2anki.package",
@@ -167,7 +169,8 @@ def test_help_does_not_import_the_pipeline() -> None:
         "import sys\n"
         "from qa2anki.cli import app\n"
         "from typer.testing import CliRunner\n"
-        "CliRunner().invoke(app, ['--help'])\n"
+        f"result = CliRunner().invoke(app, {arguments!r})\n"
+        "assert result.exit_code == 0, result.output\n"
         f"print(sorted(m for m in {modules!r} if m in sys.modules))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -513,3 +516,66 @@ def test_a_reader_that_goes_away_stops_the_output_quietly(small_sources: Path) -
     _, stderr = child.communicate(timeout=60)
 
     assert (child.returncode, stderr) == (1, b"")
+
+
+def test_quiet_build_prints_nothing_and_writes_the_deck(shipped_copy: Path, tmp_path: Path) -> None:
+    output = tmp_path / "deck.apkg"
+
+    result = runner.invoke(app, ["build", str(shipped_copy), "-o", str(output), "--quiet"])
+
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "", "")
+    assert output.is_file()
+
+
+def test_quiet_build_still_reports_problems(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(INVALID)
+
+    result = runner.invoke(app, ["build", "missing-answer", "-q"])
+
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == expected_stderr("missing-answer", "found; nothing was written.")
+
+
+def test_the_command_line_caches_rendered_html(shipped_copy: Path, tmp_path: Path) -> None:
+    first, second = tmp_path / "first.apkg", tmp_path / "second.apkg"
+
+    runner.invoke(app, ["build", str(shipped_copy), "-o", str(first)])
+    result = runner.invoke(app, ["build", str(shipped_copy), "-o", str(second)])
+
+    assert result.exit_code == 0, result.stderr
+    assert len(list(build.DEFAULT_CACHE_DIR.glob("render-*.sqlite"))) == 1
+    assert first.read_bytes() == second.read_bytes()
+
+
+def test_no_progress_bar_when_stderr_is_not_a_terminal(
+    shipped_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cli._ProgressBar, "MIN_TOTAL", {"Rendering": 0, "Writing": 0})
+
+    result = runner.invoke(app, ["build", str(shipped_copy), "-o", str(tmp_path / "d.apkg")])
+
+    assert result.exit_code == 0
+    assert result.stderr == ""
+
+
+@pytest.mark.parametrize(
+    ("enabled", "stage", "total", "shown"),
+    [
+        (True, "Rendering", 5000, True),
+        (True, "Rendering", 10, False),
+        (True, "Writing", 100_000, True),
+        (True, "Writing", 100, False),
+        (False, "Rendering", 5000, False),
+    ],
+)
+def test_the_progress_bar_shows_only_for_long_stages_on_a_terminal(
+    enabled: bool, stage: str, total: int, shown: bool
+) -> None:
+    with cli._ProgressBar(enabled=enabled) as progress:
+        progress(stage, 0, total)
+        progress(stage, total, total)
+        assert (progress.bar is not None) == shown
+        if progress.bar is not None:
+            (task,) = progress.bar.tasks
+            assert (task.description, task.completed, task.total) == (stage, total, total)

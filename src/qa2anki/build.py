@@ -68,7 +68,7 @@ class BuildResult:
 
 Progress = Callable[[str, int, int], None]
 """Called with (stage, done, total) as a build goes: "Rendering" counts the texts rendered
-(those not found in the cache), "Writing" is 0 of 1 until the deck is written."""
+(those not found in the cache); "Writing" goes from 0 to all notes once the deck is written."""
 
 
 def build_deck(
@@ -116,11 +116,11 @@ def build_deck(
         package = build_package(rendered, plan.stamps)
         first_id = plan.stamps.latest * 1000
         if progress is not None:
-            progress("Writing", 0, 1)
+            progress("Writing", 0, deck.question_count)
         write_atomically(output, lambda path: _write_apkg(package, path, first_id))
         _write_states(plan, (record, state_file), output)
         if progress is not None:
-            progress("Writing", 1, 1)
+            progress("Writing", deck.question_count, deck.question_count)
     return BuildResult(deck, output, plan, state_file, dry_run)
 
 

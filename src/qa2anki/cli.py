@@ -14,12 +14,16 @@ import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, NoReturn, ParamSpec, TypeVar
+from types import TracebackType
+from typing import TYPE_CHECKING, Annotated, ClassVar, NoReturn, ParamSpec, TypeVar
 
 import typer
 
 from qa2anki import __version__
 from qa2anki.errors import Qa2AnkiError, ValidationError
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
 
 app = typer.Typer(
     name="qa2anki",
@@ -144,16 +148,32 @@ def build(
             help="Write even inside SOURCE or over a file that is not a deck qa2anki wrote.",
         ),
     ] = False,
+    quiet: Annotated[
+        bool,
+        typer.Option(
+            "--quiet",
+            "-q",
+            help="Print only problems (and --json's output): no progress, no report.",
+        ),
+    ] = False,
 ) -> None:
     """Validate the sources, write the .apkg deck and say what changed since the last build.
 
     Nothing is written when the sources have problems.
     """
-    from qa2anki.build import build_deck
+    from qa2anki import build as pipeline
     from qa2anki.state import describe_plan
 
     try:
-        result = build_deck(source, output, dry_run=dry_run, force=force)
+        with _ProgressBar(enabled=not quiet and sys.stderr.isatty()) as progress:
+            result = pipeline.build_deck(
+                source,
+                output,
+                dry_run=dry_run,
+                force=force,
+                cache_dir=pipeline.DEFAULT_CACHE_DIR,
+                progress=progress,
+            )
     except Qa2AnkiError as exc:
         _fail(exc, "nothing was written")
     deck = result.deck
@@ -168,6 +188,8 @@ def build(
             **result.plan.to_json(),
         }
         typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
+        return
+    if quiet:
         return
     notes = f"{_count(deck.question_count, 'note')} in {_count(len(deck.topics), 'topic')}"
     if dry_run:
@@ -323,6 +345,46 @@ def ids(
         command = ids_command(source)
         them = "it" if count == 1 else "them"
         typer.echo(f"{_count(count, 'question')} without an id; add {them} with: {command}")
+
+
+class _ProgressBar:
+    """A progress bar on stderr, shown only for a stage big enough to take more than a moment.
+
+    Used as the build's progress callback; rich is imported only when the bar is shown.
+    """
+
+    # Below these, a stage takes a fraction of a second: a bar would only flicker.
+    MIN_TOTAL: ClassVar[dict[str, int]] = {"Rendering": 1000, "Writing": 10_000}
+
+    def __init__(self, *, enabled: bool) -> None:
+        self.enabled = enabled
+        self.bar: Progress | None = None
+        self.tasks: dict[str, TaskID] = {}
+
+    def __enter__(self) -> _ProgressBar:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if not self.enabled or (stage not in self.tasks and total < self.MIN_TOTAL[stage]):
+            return
+        if self.bar is None:
+            from rich.console import Console
+            from rich.progress import Progress
+
+            self.bar = Progress(console=Console(stderr=True), transient=True)
+            self.bar.start()
+        if stage not in self.tasks:
+            self.tasks[stage] = self.bar.add_task(stage, total=total)
+        self.bar.update(self.tasks[stage], completed=done)
 
 
 def _fail(exc: Qa2AnkiError, consequence: str = "") -> NoReturn:

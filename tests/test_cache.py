@@ -1,0 +1,215 @@
+"""The render cache only saves time: cached, uncached and parallel builds give the same bytes."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import markdown_it
+import pytest
+
+from qa2anki import render
+from qa2anki.build import build_deck
+from qa2anki.cache import RenderCache, cache_key
+from qa2anki.loader import load_deck
+
+STAMP = 1_700_000_000
+
+
+@pytest.fixture
+def rendered_texts(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record every text the renderer is asked to render (a build renders serially here)."""
+    texts: list[str] = []
+    real = render.render_markdown
+
+    def recording(text: str) -> str:
+        texts.append(text)
+        return real(text)
+
+    monkeypatch.setattr(render, "render_markdown", recording)
+    return texts
+
+
+@pytest.fixture(autouse=True)
+def _fresh_fingerprint() -> Iterator[None]:
+    render.renderer_fingerprint.cache_clear()
+    yield
+    render.renderer_fingerprint.cache_clear()
+
+
+def build_bytes(source: Path, output: Path, cache_dir: Path | None) -> bytes:
+    build_deck(source, output, timestamp=STAMP, cache_dir=cache_dir)
+    return output.read_bytes()
+
+
+def texts_of(source: Path) -> set[str]:
+    deck = load_deck(source)
+    return {text for topic in deck.topics for q in topic.questions for text in (q.q, q.a)}
+
+
+def entries(cache_dir: Path) -> dict[str, str]:
+    (path,) = cache_dir.glob("render-*.sqlite")
+    with sqlite3.connect(path) as db:
+        return dict(db.execute("SELECT key, html FROM entries").fetchall())
+
+
+def test_a_cached_build_is_byte_identical_to_an_uncached_one(
+    shipped_copy: Path, tmp_path: Path, rendered_texts: list[str]
+) -> None:
+    cache_dir = tmp_path / "cache"
+    uncached = build_bytes(shipped_copy, tmp_path / "uncached.apkg", None)
+    filling = build_bytes(shipped_copy, tmp_path / "filling.apkg", cache_dir)
+    rendered_texts.clear()
+
+    cached = build_bytes(shipped_copy, tmp_path / "cached.apkg", cache_dir)
+
+    assert rendered_texts == []
+    assert cached == filling == uncached
+    assert len(entries(cache_dir)) == len(texts_of(shipped_copy)) + 1  # and the description
+
+
+def test_an_edited_question_renders_only_its_new_text(
+    small_sources: Path, tmp_path: Path, rendered_texts: list[str]
+) -> None:
+    cache_dir = tmp_path / "cache"
+    build_deck(small_sources, tmp_path / "d.apkg", timestamp=STAMP, cache_dir=cache_dir)
+    before = entries(cache_dir)
+    topic = small_sources / "01-basics.yaml"
+    topic.write_text(topic.read_text().replace("The number `1`.", "One, `1`."), encoding="utf-8")
+    rendered_texts.clear()
+
+    cached = build_bytes(small_sources, tmp_path / "cached.apkg", cache_dir)
+
+    assert rendered_texts == ["One, `1`."]
+    after = entries(cache_dir)
+    assert set(after) - set(before) == {cache_key(render.renderer_fingerprint(), "One, `1`.")}
+    assert all(after[key] == html for key, html in before.items() if key in after)
+    assert cached == build_bytes(small_sources, tmp_path / "uncached.apkg", None)
+
+
+@pytest.mark.parametrize("change", ["css", "markdown-it version", "renderer code"])
+def test_a_renderer_or_css_change_invalidates_every_entry(
+    change: str,
+    small_sources: Path,
+    tmp_path: Path,
+    rendered_texts: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    cache_dir = tmp_path / "cache"
+    build_deck(small_sources, tmp_path / "d.apkg", timestamp=STAMP, cache_dir=cache_dir)
+    old_cache = {path.name for path in cache_dir.iterdir()}
+    if change == "css":
+        css = render.card_css() + ".qa2anki { color: red; }\n"
+        monkeypatch.setattr(render, "card_css", lambda: css)
+    elif change == "markdown-it version":
+        monkeypatch.setattr(markdown_it, "__version__", markdown_it.__version__ + ".post1")
+    else:
+        code = tmp_path / "render.py"
+        code.write_bytes(Path(render.__file__).read_bytes() + b"# a new rule\n")
+        monkeypatch.setattr(render, "__file__", str(code))
+    render.renderer_fingerprint.cache_clear()
+    rendered_texts.clear()
+
+    build_deck(small_sources, tmp_path / "d.apkg", timestamp=STAMP, cache_dir=cache_dir)
+
+    assert set(rendered_texts) == texts_of(small_sources)
+    new_cache = {path.name for path in cache_dir.iterdir()}
+    assert len(new_cache) == 1
+    assert new_cache != old_cache  # the old renderer's entries are gone
+
+
+def test_a_corrupted_entry_is_ignored_and_rebuilt(
+    small_sources: Path, tmp_path: Path, rendered_texts: list[str]
+) -> None:
+    cache_dir = tmp_path / "cache"
+    uncached = build_bytes(small_sources, tmp_path / "uncached.apkg", None)
+    build_deck(small_sources, tmp_path / "d.apkg", timestamp=STAMP, cache_dir=cache_dir)
+    key = cache_key(render.renderer_fingerprint(), "What is two?")
+    (path,) = cache_dir.glob("render-*.sqlite")
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE entries SET html = '<p>What is three?</p>' WHERE key = ?", (key,))
+    rendered_texts.clear()
+
+    assert build_bytes(small_sources, tmp_path / "cached.apkg", cache_dir) == uncached
+    assert rendered_texts == ["What is two?"]
+    assert entries(cache_dir)[key] == "<p>What is two?</p>"
+
+
+def test_a_cache_file_that_is_not_a_database_is_replaced(
+    small_sources: Path, tmp_path: Path, rendered_texts: list[str]
+) -> None:
+    cache_dir = tmp_path / "cache"
+    uncached = build_bytes(small_sources, tmp_path / "uncached.apkg", None)
+    build_deck(small_sources, tmp_path / "d.apkg", timestamp=STAMP, cache_dir=cache_dir)
+    (path,) = cache_dir.glob("render-*.sqlite")
+    path.write_bytes(b"\0garbage" * 1000)
+
+    assert build_bytes(small_sources, tmp_path / "cached.apkg", cache_dir) == uncached
+    rendered_texts.clear()
+    assert build_bytes(small_sources, tmp_path / "again.apkg", cache_dir) == uncached
+    assert rendered_texts == []
+
+
+def test_a_cache_folder_that_cannot_be_written_is_no_cache(
+    small_sources: Path, tmp_path: Path
+) -> None:
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder", encoding="utf-8")
+
+    uncached = build_bytes(small_sources, tmp_path / "uncached.apkg", None)
+    assert build_bytes(small_sources, tmp_path / "d.apkg", blocked / "cache") == uncached
+
+
+def test_a_dry_run_reads_the_cache_but_does_not_write_it(
+    small_sources: Path, tmp_path: Path
+) -> None:
+    build_deck(small_sources, tmp_path / "d.apkg", dry_run=True, cache_dir=tmp_path / "cache")
+
+    assert not (tmp_path / "cache").exists()
+
+
+def test_entries_of_texts_no_longer_in_the_deck_are_dropped_when_they_are_most(
+    tmp_path: Path,
+) -> None:
+    cache = RenderCache(tmp_path, "fingerprint")
+    cache.put({f"old {n}": "<p>old</p>" for n in range(10)})
+    cache.put({"new": "<p>new</p>"}, keep=["old 0"])
+
+    assert cache.get([f"old {n}" for n in range(10)] + ["new"]) == {
+        "old 0": "<p>old</p>",
+        "new": "<p>new</p>",
+    }
+
+
+def test_parallel_rendering_gives_the_same_deck_and_bytes(
+    shipped_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    deck = load_deck(shipped_copy)
+    serial_deck = render.render_deck(deck)
+    serial = build_bytes(shipped_copy, tmp_path / "serial.apkg", None)
+    pools: list[int] = []
+
+    class CountedPool(ProcessPoolExecutor):
+        def __init__(self, workers: int) -> None:
+            pools.append(workers)
+            super().__init__(workers)
+
+    monkeypatch.setattr(render, "ProcessPoolExecutor", CountedPool)
+    monkeypatch.setattr(render, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(render, "CHUNK", 7)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+
+    assert render.render_deck(deck) == serial_deck
+    assert build_bytes(shipped_copy, tmp_path / "parallel.apkg", None) == serial
+    assert pools == [2, 2]
+
+
+def test_small_decks_do_not_start_a_pool(
+    small_sources: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(render, "ProcessPoolExecutor", None)
+
+    assert len(render.render_deck(load_deck(small_sources)).questions) == 3
