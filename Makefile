@@ -34,6 +34,10 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# Times builds of 1,000 to 100,000 generated questions against genanki alone (a few minutes).
+bench: $(VENV)/.installed-run
+	$(BIN)/python bench/run.py
+
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .

@@ -18,7 +18,6 @@ import sqlite3
 import statistics
 import subprocess
 import sys
-import time
 import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -41,15 +40,18 @@ class Sample:
 
 
 def measure(command: list[str], cwd: Path) -> Sample:
-    """Run a command to completion; return its wall time and its own peak memory."""
-    start = time.perf_counter()
-    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - start
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode != 0:
-        raise SystemExit(f"failed ({process.returncode}): {' '.join(command)}")
-    return Sample(seconds, usage.ru_maxrss / 1024)  # ru_maxrss is in KiB on Linux
+    """Run a command to completion (through measure.py); return its wall time and peak RSS."""
+    done = subprocess.run(
+        [PYTHON, str(ROOT / "bench" / "measure.py"), *command],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise SystemExit(done.stderr)
+    seconds, rss_mb = done.stdout.split()
+    return Sample(float(seconds), float(rss_mb))
 
 
 @dataclass(frozen=True)

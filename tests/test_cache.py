@@ -100,7 +100,7 @@ def test_a_renderer_or_css_change_invalidates_every_entry(
 ) -> None:
     cache_dir = tmp_path / "cache"
     build_deck(small_sources, tmp_path / "d.apkg", timestamp=STAMP, cache_dir=cache_dir)
-    old_cache = {path.name for path in cache_dir.iterdir()}
+    old_entries = entries(cache_dir)
     if change == "css":
         css = render.card_css() + ".qa2anki { color: red; }\n"
         monkeypatch.setattr(render, "card_css", lambda: css)
@@ -116,9 +116,9 @@ def test_a_renderer_or_css_change_invalidates_every_entry(
     build_deck(small_sources, tmp_path / "d.apkg", timestamp=STAMP, cache_dir=cache_dir)
 
     assert set(rendered_texts) == texts_of(small_sources)
-    new_cache = {path.name for path in cache_dir.iterdir()}
-    assert len(new_cache) == 1
-    assert new_cache != old_cache  # the old renderer's entries are gone
+    new_entries = entries(cache_dir)
+    assert len(new_entries) == len(old_entries)
+    assert not set(new_entries) & set(old_entries)  # the old renderer's entries are gone
 
 
 def test_a_corrupted_entry_is_ignored_and_rebuilt(
@@ -174,7 +174,7 @@ def test_a_dry_run_reads_the_cache_but_does_not_write_it(
 def test_entries_of_texts_no_longer_in_the_deck_are_dropped_when_they_are_most(
     tmp_path: Path,
 ) -> None:
-    cache = RenderCache(tmp_path, "fingerprint")
+    cache = RenderCache(tmp_path, "fingerprint", source=tmp_path / "questions")
     cache.put({f"old {n}": "<p>old</p>" for n in range(10)})
     cache.put({"new": "<p>new</p>"}, keep=["old 0"])
 
@@ -182,6 +182,20 @@ def test_entries_of_texts_no_longer_in_the_deck_are_dropped_when_they_are_most(
         "old 0": "<p>old</p>",
         "new": "<p>new</p>",
     }
+
+
+def test_each_source_folder_has_its_own_cache_file(
+    small_sources: Path, shipped_copy: Path, tmp_path: Path, rendered_texts: list[str]
+) -> None:
+    cache_dir = tmp_path / "cache"
+    build_deck(shipped_copy, tmp_path / "a.apkg", timestamp=STAMP, cache_dir=cache_dir)
+    build_deck(small_sources, tmp_path / "b.apkg", timestamp=STAMP, cache_dir=cache_dir)
+    rendered_texts.clear()
+
+    build_deck(shipped_copy, tmp_path / "a.apkg", timestamp=STAMP, cache_dir=cache_dir)
+
+    assert len(list(cache_dir.iterdir())) == 2
+    assert rendered_texts == []
 
 
 def test_parallel_rendering_gives_the_same_deck_and_bytes(

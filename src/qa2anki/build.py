@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import functools
+import gc
 import itertools
 import json
 import os
@@ -13,7 +15,7 @@ import stat
 import tempfile
 import time
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,6 +73,21 @@ Progress = Callable[[str, int, int], None]
 (those not found in the cache); "Writing" goes from 0 to all notes once the deck is written."""
 
 
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cycle collector: a build makes millions of long-lived objects and no
+    cycles worth collecting, and the collector would rescan them again and again (a third
+    of a 100,000-question build).  Memory is freed by reference counting as usual."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+@_collector_paused()
 def build_deck(
     source: Path,
     output: Path | None = None,
@@ -103,7 +120,7 @@ def build_deck(
     deck = load_deck(source)
     cache = None
     if cache_dir is not None:
-        cache = RenderCache(cache_dir, renderer_fingerprint(), read_only=dry_run)
+        cache = RenderCache(cache_dir, renderer_fingerprint(), source=source, read_only=dry_run)
     rendered = render_deck(deck, cache, progress and functools.partial(progress, "Rendering"))
     state_file = state_path(source)
     now = int(time.time() if timestamp is None else timestamp)
@@ -172,6 +189,7 @@ def build_preview(
     return PreviewResult(deck, output)
 
 
+@_collector_paused()
 def check_sources(source: Path) -> Deck:
     """Validate the sources without writing anything; raise ``ValidationError`` on problems."""
     return load_deck(source)

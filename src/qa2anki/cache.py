@@ -1,10 +1,11 @@
 """The render cache: card HTML kept by a hash of its Markdown and of the renderer.
 
 Rendering Markdown and highlighting code is most of a build's work, and a rebuild after a
-small edit renders almost the same texts again.  The cache is one SQLite file per renderer
-fingerprint (see ``render.renderer_fingerprint``: this package's renderer code, the
-Markdown and Pygments versions, the styles and the card CSS), so that any change to how
-HTML is made starts a new, empty cache.  It only ever saves time:
+small edit renders almost the same texts again.  The cache is one SQLite file per source
+folder, which records the renderer fingerprint it was made with (see
+``render.renderer_fingerprint``: this package's renderer code, the Markdown and Pygments
+versions, the styles and the card CSS); any change to how HTML is made empties it.  It only
+ever saves time:
 
 - every entry carries a checksum of its key and HTML; an entry that fails it is ignored
   and rendered again, and a file SQLite cannot read is replaced;
@@ -18,12 +19,9 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import zlib
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import closing, suppress
 from pathlib import Path
-
-# SQLite's limit on the parameters of one statement is 32766; stay well below it.
-_BATCH = 5000
 
 
 def cache_key(fingerprint: str, text: str) -> str:
@@ -39,13 +37,17 @@ def _checksum(key: str, html: str) -> int:
 
 
 class RenderCache:
-    """Rendered HTML by text, for one renderer fingerprint, in ``folder``."""
+    """Rendered HTML by text, for one source folder and renderer fingerprint, in ``folder``."""
 
-    def __init__(self, folder: Path, fingerprint: str, *, read_only: bool = False) -> None:
-        self.folder = folder
+    def __init__(
+        self, folder: Path, fingerprint: str, *, source: Path, read_only: bool = False
+    ) -> None:
         self.fingerprint = fingerprint
         self.read_only = read_only
-        self.path = folder / f"render-{fingerprint[:16]}.sqlite"
+        # One file per source folder, so that decks built from one place do not evict each
+        # other's entries, and the file never holds much more than its deck's texts.
+        name = hashlib.blake2b(str(source.resolve()).encode(), digest_size=8).hexdigest()
+        self.path = folder / f"render-{name}.sqlite"
 
     def get(self, texts: Iterable[str]) -> dict[str, str]:
         """Return the HTML cached for each of ``texts`` that has a sound entry."""
@@ -55,15 +57,14 @@ class RenderCache:
         found: dict[str, str] = {}
         try:
             with closing(sqlite3.connect(self.path)) as db:
-                for batch in _batches(list(keys), _BATCH):
-                    rows = db.execute(
-                        "SELECT key, html, checksum FROM entries WHERE key IN "
-                        f"({','.join('?' * len(batch))})",
-                        batch,
-                    )
-                    for key, html, checksum in rows:
-                        if isinstance(html, str) and checksum == _checksum(key, html):
-                            found[keys[key]] = html
+                if _stored_fingerprint(db) != self.fingerprint:
+                    return {}
+                # Reading the whole table in order is faster than looking up each key, and the
+                # table holds little more than this deck's texts (see put).
+                for key, html, checksum in db.execute("SELECT key, html, checksum FROM entries"):
+                    text = keys.get(key)
+                    if text is not None and _sound(key, html, checksum):
+                        found[text] = html
         except sqlite3.Error:
             return {}
         return found
@@ -83,16 +84,19 @@ class RenderCache:
                     self.path.unlink(missing_ok=True)
 
     def _put(self, rendered: Mapping[str, str], keep: Sequence[str]) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        for old in self.folder.glob("render-*.sqlite"):
-            if old != self.path:
-                old.unlink(missing_ok=True)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         with closing(sqlite3.connect(self.path, timeout=5)) as db, db:
+            db.execute("CREATE TABLE IF NOT EXISTS renderer (fingerprint TEXT NOT NULL)")
             db.execute(
                 "CREATE TABLE IF NOT EXISTS entries "
                 "(key TEXT PRIMARY KEY, html TEXT NOT NULL, checksum INTEGER NOT NULL) "
                 "WITHOUT ROWID"
             )
+            if _stored_fingerprint(db) != self.fingerprint:
+                # Made by another renderer: none of it can be used again.
+                db.execute("DELETE FROM entries")
+                db.execute("DELETE FROM renderer")
+                db.execute("INSERT INTO renderer VALUES (?)", (self.fingerprint,))
             rows = (
                 (key, html, _checksum(key, html))
                 for key, html in (
@@ -111,6 +115,13 @@ class RenderCache:
                 db.execute("DELETE FROM entries WHERE key NOT IN (SELECT key FROM live)")
 
 
-def _batches(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+def _stored_fingerprint(db: sqlite3.Connection) -> str | None:
+    try:
+        row = db.execute("SELECT fingerprint FROM renderer").fetchone()
+    except sqlite3.OperationalError:  # no such table yet
+        return None
+    return row[0] if row else None
+
+
+def _sound(key: str, html: object, checksum: object) -> bool:
+    return isinstance(html, str) and checksum == _checksum(key, html)

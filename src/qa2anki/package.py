@@ -108,8 +108,12 @@ def note_fingerprint(item: RenderedQuestion) -> str:
     return _fingerprint([list(note_fields(item).values()), _note_tags(item)])
 
 
+# One encoder for every note: json.dumps with options builds a new one on each call.
+_FINGERPRINT_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def _fingerprint(content: object) -> str:
-    data = json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    data = _FINGERPRINT_JSON.encode(content).encode("utf-8")
     return hashlib.sha256(data).hexdigest()[:20]
 
 

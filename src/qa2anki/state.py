@@ -362,8 +362,12 @@ def _where(question_id: str | None) -> str:
     return "" if question_id is None else f"note {question_id!r}: "
 
 
+# One encoder for every line: json.dumps with options builds a new one on each call.
+_LINE_JSON = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": "))
+
+
 def _dump(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+    return _LINE_JSON.encode(value)
 
 
 def _damaged(why: str) -> str:
