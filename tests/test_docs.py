@@ -46,7 +46,7 @@ def test_every_command_and_option_is_documented() -> None:
 
 
 def test_quick_start_targets_exist_and_ci_runs_make_test() -> None:
-    for target in ("deck", "test", "check", "lint", "install", "format"):
+    for target in ("deck", "test", "check", "lint", "install", "format", "bench"):
         assert re.search(rf"^{target}:", MAKEFILE, re.MULTILINE), target
         assert f"make {target}" in README, target
     assert "make test" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
