@@ -124,6 +124,7 @@ def _root(
 @_reports_errors
 def build(
     source: SourceArgument = Path("questions"),
+    *,
     output: Annotated[
         Path | None,
         typer.Option(
