@@ -29,10 +29,10 @@ class Case:
 
 SOURCE_CASES = [
     Case(
-        "A topic file larger than 1 MiB (checked before it is parsed)",
-        "`PATH: file is larger than 1 MiB; split it into several topic files`",
+        "A topic file larger than 4 MiB (checked before it is parsed)",
+        "`PATH: file is larger than 4 MiB; split it into several topic files`",
         "test_loader.py::test_a_file_over_the_size_limit_is_refused_before_parsing",
-        "file is larger than 1 MiB; split it into several topic files",
+        "file is larger than 4 MiB; split it into several topic files",
     ),
     Case(
         'The "billion laughs" fixture, timed and its memory traced',

@@ -194,7 +194,7 @@ def test_a_file_over_the_size_limit_is_refused_before_parsing(small_sources: Pat
         load_deck(small_sources)
 
     assert [str(p) for p in caught.value.problems] == [
-        f"{big}: file is larger than 1 MiB; split it into several topic files",
+        f"{big}: file is larger than 4 MiB; split it into several topic files",
         f"{small_sources / '04-at-limit.yaml'}:1: file is empty",
     ]
 

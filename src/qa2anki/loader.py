@@ -25,9 +25,10 @@ from qa2anki.model import Deck, Question, Topic
 DECK_FILE = "deck.yaml"
 DECK_FILE_MISNAMED = "deck.yml"
 TOPIC_SUFFIXES = (".yaml", ".yml")
-# A topic file holds a few dozen questions in a few kilobytes; a limit far above that keeps a
-# stray log file or a crafted input from costing minutes of parsing and gigabytes of memory.
-MAX_FILE_BYTES = 1024 * 1024
+# A topic file usually holds a few dozen questions in a few kilobytes, and a topic of 5,000
+# (a deck of 100,000 questions in 20 topics) about 1.3 MiB.  A limit far above that keeps a stray
+# log file or a crafted input from costing minutes of parsing and gigabytes of memory.
+MAX_FILE_BYTES = 4 * 1024 * 1024
 
 SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 SLUG_MAX = 64
