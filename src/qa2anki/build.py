@@ -135,6 +135,9 @@ def build_deck(
         if progress is not None:
             progress("Writing", 0, deck.question_count)
         write_atomically(output, lambda path: _write_apkg(package, path, first_id))
+        # Let the cards' HTML go before the state file is made: a large deck's memory then
+        # peaks lower.
+        del rendered, package
         _write_states(plan, (record, state_file), output)
         if progress is not None:
             progress("Writing", deck.question_count, deck.question_count)
