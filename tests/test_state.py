@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,7 @@ from qa2anki.state import (
     describe_plan,
     format_state,
     plan_build,
+    read_record,
     read_state,
     state_path,
 )
@@ -341,3 +343,18 @@ def test_description_of_moves_and_removals_says_what_to_do_in_anki() -> None:
     ]
     brief = describe_plan(plan, "My Deck", Path("q/qa2anki.lock"), verbose=False)
     assert brief == [line for line in lines if not line.startswith(("Added", "Changed"))]
+
+
+def test_a_record_like_the_state_file_is_not_read_twice(tmp_path: Path) -> None:
+    state_file, record = tmp_path / "qa2anki.lock", tmp_path / ".deck.apkg.stamps"
+    shutil.copy(QUESTIONS / "qa2anki.lock", state_file)
+    shutil.copy(state_file, record)
+    state = read_state(state_file)
+
+    assert read_record(record, same_as=(state_file, state)) is state
+    record.write_text(record.read_text(encoding="utf-8").replace('"mod": ', '"mod":  '))
+    other = read_record(record, same_as=(state_file, state))
+    assert other is not state
+    assert other == state
+    record.write_text("<<<<<<< HEAD\n", encoding="utf-8")
+    assert read_record(record, same_as=(state_file, state)) is None

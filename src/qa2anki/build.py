@@ -128,16 +128,16 @@ def build_deck(
     if not force:
         check_output(output, source)
     record = record_path(output)
-    plan = plan_build(rendered, read_state(state_file), now, read_record(record))
+    state = read_state(state_file)
+    plan = plan_build(rendered, state, now, read_record(record, same_as=(state_file, state)))
+    del state  # the plan keeps what it needs: a large deck's memory then peaks lower
     if not dry_run:
         package = build_package(rendered, plan.stamps)
         first_id = plan.stamps.latest * 1000
         if progress is not None:
             progress("Writing", 0, deck.question_count)
         write_atomically(output, lambda path: _write_apkg(package, path, first_id))
-        # Let the cards' HTML go before the state file is made: a large deck's memory then
-        # peaks lower.
-        del rendered, package
+        del rendered, package  # the cards' HTML, before the state file is made: likewise
         _write_states(plan, (record, state_file), output)
         if progress is not None:
             progress("Writing", deck.question_count, deck.question_count)

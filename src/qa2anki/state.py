@@ -241,12 +241,27 @@ def record_path(output: Path) -> Path:
 _NAME_MAX = 255
 
 
-def read_record(path: Path) -> State | None:
-    """Read the record of a deck file's stamps; a missing or damaged one is no record."""
+def read_record(path: Path, same_as: tuple[Path, State] | None = None) -> State | None:
+    """Read the record of a deck file's stamps; a missing or damaged one is no record.
+
+    ``same_as`` is a state file and what was read from it: a record with the same text, as a
+    build leaves them, is that state and is not read again (a large deck's state is large).
+    """
+    if same_as is not None and _same_bytes(path, same_as[0]):
+        return same_as[1]
     try:
         return read_state(path)
     except StateError:
         return None
+
+
+def _same_bytes(first: Path, second: Path) -> bool:
+    try:
+        return first.stat().st_size == second.stat().st_size and (
+            first.read_bytes() == second.read_bytes()
+        )
+    except OSError:
+        return False
 
 
 def read_state(path: Path) -> State:
