@@ -7,14 +7,18 @@ import sqlite3
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import markdown_it
 import pytest
 
-from qa2anki import render
+from conftest import INVALID
+from qa2anki import loader, render
 from qa2anki.build import build_deck
-from qa2anki.cache import RenderCache, cache_key
+from qa2anki.cache import RenderCache, TopicCache, cache_key
+from qa2anki.errors import ValidationError
 from qa2anki.loader import load_deck
+from qa2anki.model import Deck
 
 STAMP = 1_700_000_000
 
@@ -194,7 +198,8 @@ def test_each_source_folder_has_its_own_cache_file(
 
     build_deck(shipped_copy, tmp_path / "a.apkg", timestamp=STAMP, cache_dir=cache_dir)
 
-    assert len(list(cache_dir.iterdir())) == 2
+    assert len(list(cache_dir.glob("render-*.sqlite"))) == 2
+    assert len(list(cache_dir.glob("topics-*.sqlite"))) == 2
     assert rendered_texts == []
 
 
@@ -227,3 +232,97 @@ def test_small_decks_do_not_start_a_pool(
     monkeypatch.setattr(render, "ProcessPoolExecutor", None)
 
     assert len(render.render_deck(load_deck(small_sources)).questions) == 3
+
+
+# The topic cache: files loaded before are not parsed again, and the deck is the same.
+
+
+@pytest.fixture
+def parsed_files(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record the name of every topic file the loader parses."""
+    names: list[str] = []
+    real = loader._read_topic_file
+
+    def recording(path: Path, problems: Any, text: str | None = None) -> Any:
+        names.append(path.name)
+        return real(path, problems, text)
+
+    monkeypatch.setattr(loader, "_read_topic_file", recording)
+    return names
+
+
+def topic_cache(cache_dir: Path, source: Path, fingerprint: str | None = None) -> TopicCache:
+    return TopicCache(cache_dir, fingerprint or loader.loader_fingerprint(), source=source)
+
+
+def load_or_problems(source: Path, cache: TopicCache | None) -> Deck | list[str]:
+    try:
+        return load_deck(source, cache)
+    except ValidationError as exc:
+        return [str(problem) for problem in exc.problems]
+
+
+@pytest.mark.parametrize("case", ["shipped", *sorted(p.name for p in INVALID.iterdir())])
+def test_a_cached_load_gives_the_same_deck_or_problems(
+    case: str, shipped_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if case == "shipped":
+        source = shipped_copy
+    else:
+        monkeypatch.chdir(INVALID)
+        source = Path(case)
+    uncached = load_or_problems(source, None)
+
+    first = load_or_problems(source, topic_cache(tmp_path / "cache", source))
+    second = load_or_problems(source, topic_cache(tmp_path / "cache", source))
+
+    assert first == second == uncached
+
+
+def test_only_changed_topic_files_are_parsed_again(
+    shipped_copy: Path, tmp_path: Path, parsed_files: list[str]
+) -> None:
+    cache_dir = tmp_path / "cache"
+    load_deck(shipped_copy, topic_cache(cache_dir, shipped_copy))
+    assert len(parsed_files) == 10
+    topic = shipped_copy / "04-fastapi-flask.yaml"
+    topic.write_text(topic.read_text(encoding="utf-8") + "\n# a comment\n", encoding="utf-8")
+    parsed_files.clear()
+
+    deck = load_deck(shipped_copy, topic_cache(cache_dir, shipped_copy))
+
+    assert parsed_files == ["04-fastapi-flask.yaml"]
+    assert deck == load_deck(shipped_copy)
+    parsed_files.clear()
+    load_deck(shipped_copy, topic_cache(cache_dir, shipped_copy, "another loader"))
+    assert len(parsed_files) == 10
+
+
+def test_a_file_with_problems_is_never_cached(small_sources: Path, tmp_path: Path) -> None:
+    cache = topic_cache(tmp_path / "cache", small_sources)
+    (small_sources / "02-more.yaml").write_text("topic: More\nquestions: []\n", encoding="utf-8")
+
+    with pytest.raises(ValidationError):
+        load_deck(small_sources, cache)
+
+    assert set(cache._new) == {"01-basics.yaml"}
+    assert not (tmp_path / "cache").exists()  # and nothing is saved from a load that failed
+
+
+def test_a_corrupted_or_removed_topic_entry_is_read_again(
+    small_sources: Path, tmp_path: Path, parsed_files: list[str]
+) -> None:
+    cache_dir = tmp_path / "cache"
+    load_deck(small_sources, topic_cache(cache_dir, small_sources))
+    (path,) = cache_dir.glob("topics-*.sqlite")
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE topics SET data = replace(data, 'one', 'two')")
+    (small_sources / "02-more.yaml").unlink()
+    parsed_files.clear()
+
+    deck = load_deck(small_sources, topic_cache(cache_dir, small_sources))
+
+    assert parsed_files == ["01-basics.yaml"]
+    assert deck == load_deck(small_sources)
+    with sqlite3.connect(path) as db:
+        assert [name for (name,) in db.execute("SELECT name FROM topics")] == ["01-basics.yaml"]

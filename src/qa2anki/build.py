@@ -21,10 +21,10 @@ from pathlib import Path
 
 import genanki
 
-from qa2anki.cache import RenderCache
+from qa2anki.cache import RenderCache, TopicCache
 from qa2anki.errors import OutputError
 from qa2anki.files import current_umask, fsync_dir
-from qa2anki.loader import load_deck
+from qa2anki.loader import load_deck, loader_fingerprint
 from qa2anki.model import Deck
 from qa2anki.package import MODEL_ID, build_package
 from qa2anki.preview import GENERATOR_MARK, preview_page
@@ -117,11 +117,11 @@ def build_deck(
         StateError: the state file is damaged; nothing was written.
         OutputError: the deck could not be written; any previous deck is left as it was.
     """
-    deck = load_deck(source)
-    cache = None
-    if cache_dir is not None:
-        cache = RenderCache(cache_dir, renderer_fingerprint(), source=source, read_only=dry_run)
-    rendered = render_deck(deck, cache, progress and functools.partial(progress, "Rendering"))
+    topic_cache, render_cache = _caches(cache_dir, source, read_only=dry_run)
+    deck = load_deck(source, topic_cache)
+    rendered = render_deck(
+        deck, render_cache, progress and functools.partial(progress, "Rendering")
+    )
     state_file = state_path(source)
     now = int(time.time() if timestamp is None else timestamp)
     output = output or default_output(deck)
@@ -190,6 +190,17 @@ def build_preview(
         check_output(output, source, "preview", is_qa2anki_preview)
     write_text_atomically(output, page)
     return PreviewResult(deck, output)
+
+
+def _caches(
+    cache_dir: Path | None, source: Path, *, read_only: bool
+) -> tuple[TopicCache | None, RenderCache | None]:
+    if cache_dir is None:
+        return None, None
+    return (
+        TopicCache(cache_dir, loader_fingerprint(), source=source, read_only=read_only),
+        RenderCache(cache_dir, renderer_fingerprint(), source=source, read_only=read_only),
+    )
 
 
 @_collector_paused()

@@ -1,27 +1,34 @@
-"""The render cache: card HTML kept by a hash of its Markdown and of the renderer.
+"""The build caches: what a rebuild would otherwise work out again, for large decks.
 
 Rendering Markdown and highlighting code is most of a build's work, and a rebuild after a
-small edit renders almost the same texts again.  The cache is one SQLite file per source
-folder, which records the renderer fingerprint it was made with (see
-``render.renderer_fingerprint``: this package's renderer code, the Markdown and Pygments
-versions, the styles and the card CSS); any change to how HTML is made empties it.  It only
-ever saves time:
+small edit renders almost the same texts again: the render cache keeps card HTML by a hash
+of its Markdown.  It is one SQLite file per source folder, which records the renderer
+fingerprint it was made with (see ``render.renderer_fingerprint``: this package's renderer
+code, the Markdown and Pygments versions, the styles and the card CSS); any change to how
+HTML is made empties it.  The topic cache likewise keeps each topic file's questions, as
+loaded and checked, by a hash of the file's name and content and of the loader
+(``loader.loader_fingerprint``), so that unchanged files are not parsed again.
 
-- every entry carries a checksum of its key and HTML; an entry that fails it is ignored
-  and rendered again, and a file SQLite cannot read is replaced;
-- it is written in one transaction after rendering, so an interrupted build leaves it as
-  it was;
-- any problem with the folder or the file makes the build go on without it.
+Both only ever save time:
+
+- every entry carries a checksum; an entry that fails it is ignored and worked out again,
+  and a file SQLite cannot read is replaced;
+- they are written in one transaction each, so an interrupted build leaves them as they were;
+- any problem with the folder or a file makes the build go on without them.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import sqlite3
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import closing, suppress
 from pathlib import Path
+from typing import Any
+
+from qa2anki.model import Question, Topic
 
 
 def cache_key(fingerprint: str, text: str) -> str:
@@ -46,8 +53,7 @@ class RenderCache:
         self.read_only = read_only
         # One file per source folder, so that decks built from one place do not evict each
         # other's entries, and the file never holds much more than its deck's texts.
-        name = hashlib.blake2b(str(source.resolve()).encode(), digest_size=8).hexdigest()
-        self.path = folder / f"render-{name}.sqlite"
+        self.path = folder / f"render-{_folder_name(source)}.sqlite"
 
     def get(self, texts: Iterable[str]) -> dict[str, str]:
         """Return the HTML cached for each of ``texts`` that has a sound entry."""
@@ -113,6 +119,109 @@ class RenderCache:
                     ((cache_key(self.fingerprint, text),) for text in (*rendered, *keep)),
                 )
                 db.execute("DELETE FROM entries WHERE key NOT IN (SELECT key FROM live)")
+
+
+class TopicCache:
+    """Topics as loaded from their files, by the files' names and content, for one source
+    folder, in ``folder``.  Only files that loaded without any problem are kept."""
+
+    def __init__(
+        self, folder: Path, fingerprint: str, *, source: Path, read_only: bool = False
+    ) -> None:
+        self.fingerprint = fingerprint
+        self.read_only = read_only
+        self.path = folder / f"topics-{_folder_name(source)}.sqlite"
+        self._stored: dict[str, tuple[str, str]] | None = None
+        self._seen: set[str] = set()
+        self._new: dict[str, tuple[str, str]] = {}
+
+    def get(self, path: Path, text: str) -> Topic | None:
+        """Return the topic loaded before from a file of this name and ``text``, if any."""
+        self._seen.add(path.name)
+        stored = self._read().get(path.name)
+        if stored is None or stored[0] != self._digest(path, text):
+            return None
+        try:
+            return _topic_from_json(json.loads(stored[1]), path)
+        except (ValueError, TypeError, KeyError):
+            return None
+
+    def add(self, path: Path, text: str, topic: Topic) -> None:
+        """Keep ``topic``, loaded without problems from ``text`` at ``path``, for ``save``."""
+        self._seen.add(path.name)
+        data = json.dumps(_topic_to_json(topic), ensure_ascii=False, separators=(",", ":"))
+        self._new[path.name] = (self._digest(path, text), data)
+
+    def save(self) -> None:
+        """Store the topics added, and forget the files that were not read this time.
+
+        This ends the cache's use for one load: what it holds in memory is let go.
+        """
+        if not self.read_only and (self._new or not set(self._read()) <= self._seen):
+            for _ in range(2):
+                try:
+                    self._save()
+                    break
+                except (OSError, sqlite3.Error):
+                    with suppress(OSError):
+                        self.path.unlink(missing_ok=True)
+        self._stored, self._new, self._seen = None, {}, set()
+
+    def _save(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with closing(sqlite3.connect(self.path, timeout=5)) as db, db:
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS topics (name TEXT PRIMARY KEY, digest TEXT NOT NULL,"
+                " data TEXT NOT NULL, checksum INTEGER NOT NULL)"
+            )
+            db.executemany(
+                "INSERT OR REPLACE INTO topics VALUES (?, ?, ?, ?)",
+                (
+                    (name, digest, data, _checksum(digest, data))
+                    for name, (digest, data) in self._new.items()
+                ),
+            )
+            stale = set(self._read()) - self._seen
+            db.executemany("DELETE FROM topics WHERE name = ?", ((name,) for name in stale))
+
+    def _read(self) -> dict[str, tuple[str, str]]:
+        """Read every sound entry once: file name -> (digest, data)."""
+        if self._stored is None:
+            self._stored = {}
+            if self.path.is_file():
+                try:
+                    with closing(sqlite3.connect(self.path)) as db:
+                        rows = db.execute("SELECT name, digest, data, checksum FROM topics")
+                        for name, digest, data, checksum in rows:
+                            if _sound(digest, data, checksum):
+                                self._stored[name] = (digest, data)
+                except sqlite3.Error:
+                    self._stored = {}
+        return self._stored
+
+    def _digest(self, path: Path, text: str) -> str:
+        return cache_key(self.fingerprint, f"{path.name}\0{text}")
+
+
+def _topic_to_json(topic: Topic) -> object:
+    questions = [[q.id, q.q, q.a, list(q.tags), q.line] for q in topic.questions]
+    return {"slug": topic.slug, "name": topic.name, "tags": list(topic.tags), "q": questions}
+
+
+def _topic_from_json(data: Any, path: Path) -> Topic:
+    """Rebuild a topic from ``_topic_to_json``; a TypeError or KeyError when it is not that."""
+    questions = tuple(
+        Question(id=qid, q=q, a=a, tags=tuple(tags), path=path, line=line)
+        for qid, q, a, tags, line in data["q"]
+    )
+    slug, name, tags = data["slug"], data["name"], tuple(data["tags"])
+    if not all(isinstance(value, str) for value in (slug, name, *tags)):
+        raise TypeError("not a topic")
+    return Topic(slug=slug, name=name, tags=tags, questions=questions, path=path)
+
+
+def _folder_name(source: Path) -> str:
+    return hashlib.blake2b(str(source.resolve()).encode(), digest_size=8).hexdigest()
 
 
 def _stored_fingerprint(db: sqlite3.Connection) -> str | None:

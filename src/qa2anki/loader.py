@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import codecs
 import difflib
+import hashlib
 import re
 import shlex
 import stat
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
+from qa2anki.cache import TopicCache
 from qa2anki.errors import SourceError, ValidationError
 from qa2anki.model import Deck, Question, Topic
 
@@ -129,13 +132,19 @@ def ids_command(source: Path) -> str:
     return f"qa2anki ids {shlex.quote(str(source))} --write"
 
 
-def load_deck(source: Path) -> Deck:
+def load_deck(source: Path, cache: TopicCache | None = None) -> Deck:
     """Read and validate the deck in ``source``, reporting every problem at once.
+
+    A topic file whose name and content are in ``cache`` (see ``qa2anki.cache``) is taken
+    from it rather than parsed again; the deck and the problems are the same either way.
 
     Raises:
         ValidationError: the sources have problems; ``problems`` holds each of them.
     """
-    return _load(source, _Problems())
+    deck = _load(source, _Problems(), cache)
+    if cache is not None:
+        cache.save()
+    return deck
 
 
 def load_deck_allowing_missing_ids(source: Path) -> tuple[Deck, list[MissingId]]:
@@ -151,13 +160,13 @@ def load_deck_allowing_missing_ids(source: Path) -> tuple[Deck, list[MissingId]]
     return deck, list(problems.missing_ids or ())
 
 
-def _load(source: Path, problems: _Problems) -> Deck:
+def _load(source: Path, problems: _Problems, cache: TopicCache | None = None) -> Deck:
     entries = _list_folder(source, problems)
     header = _read_deck_header(source, entries, problems)
     topics = [
         topic
         for path in _topic_files(source, entries, problems)
-        if (topic := _read_topic_file(path, problems))
+        if (topic := _read_topic(path, problems, cache))
     ]
     _check_unique_across_topics(topics, problems)
     if problems.items or header is None:
@@ -243,9 +252,11 @@ def _read_text(path: Path, problems: _Problems) -> str | None:
         return None
 
 
-def _compose(path: Path, problems: _Problems) -> yaml.Node | None:
-    """Parse one file into a node tree; report why not and return None when it cannot be."""
-    text = _read_text(path, problems)
+def _compose(path: Path, problems: _Problems, text: str | None = None) -> yaml.Node | None:
+    """Parse one file (whose ``text`` may have been read already) into a node tree; report why
+    not and return None when it cannot be."""
+    if text is None:
+        text = _read_text(path, problems)
     if text is None:
         return None
     node: yaml.Node | None = None
@@ -266,6 +277,18 @@ def _compose(path: Path, problems: _Problems) -> yaml.Node | None:
         if node is None:
             problems.add(path, 1, "file is empty")
     return node
+
+
+def loader_fingerprint() -> str:
+    """Return a hash of everything that decides what a file loads as, for the topic cache:
+    this module's and the model's code, and Python's and PyYAML's versions."""
+    parts = [
+        Path(__file__).read_bytes(),
+        Path(sys.modules[Topic.__module__].__file__ or "").read_bytes(),
+        sys.version.encode(),
+        f"{yaml.__version__} {yaml.__with_libyaml__}".encode(),
+    ]
+    return hashlib.sha256(b"\0".join(parts)).hexdigest()
 
 
 def _compose_text(text: str) -> yaml.Node | None:
@@ -416,10 +439,10 @@ class _Mapping:
 
 
 def _read_file_mapping(
-    path: Path, problems: _Problems, what: str, keys: tuple[str, ...]
+    path: Path, problems: _Problems, what: str, keys: tuple[str, ...], text: str | None = None
 ) -> _Mapping | None:
     """Parse a file whose top level must be a mapping; its first two keys are required."""
-    node = _compose(path, problems)
+    node = _compose(path, problems, text)
     if node is None:
         return None
     if not isinstance(node, yaml.MappingNode):
@@ -446,8 +469,32 @@ def _read_deck_file(path: Path, problems: _Problems) -> tuple[str, str, str] | N
     return key, name, description
 
 
-def _read_topic_file(path: Path, problems: _Problems) -> Topic | None:
-    slug = ORDER_PREFIX_RE.sub("", path.stem)
+def _read_topic(path: Path, problems: _Problems, cache: TopicCache | None) -> Topic | None:
+    """Read a topic file, or take it from ``cache`` when this content loaded cleanly before."""
+    if (
+        cache is None
+        or problems.missing_ids is not None
+        or not SLUG_RE.fullmatch(_topic_slug(path))
+    ):
+        return _read_topic_file(path, problems)
+    text = _read_text(path, problems)
+    if text is None:
+        return None
+    topic = cache.get(path, text)
+    if topic is None:
+        before = len(problems.items)
+        topic = _read_topic_file(path, problems, text)
+        if topic is not None and len(problems.items) == before:
+            cache.add(path, text, topic)
+    return topic
+
+
+def _topic_slug(path: Path) -> str:
+    return ORDER_PREFIX_RE.sub("", path.stem)
+
+
+def _read_topic_file(path: Path, problems: _Problems, text: str | None = None) -> Topic | None:
+    slug = _topic_slug(path)
     if not SLUG_RE.fullmatch(slug):
         problems.add(
             path,
@@ -455,7 +502,7 @@ def _read_topic_file(path: Path, problems: _Problems) -> Topic | None:
             f"file name gives the topic slug {_quote(slug)}, which is not a slug: name topic files "
             f"like '01-{_slugify(slug) or 'my-topic'}.yaml'",
         )
-    topic = _read_file_mapping(path, problems, "topic", TOPIC_KEYS)
+    topic = _read_file_mapping(path, problems, "topic", TOPIC_KEYS, text)
     if topic is None:
         return None
     name = topic.text("topic", single_line=True)
