@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -219,7 +218,7 @@ def test_parallel_rendering_gives_the_same_deck_and_bytes(
     monkeypatch.setattr(render, "ProcessPoolExecutor", CountedPool)
     monkeypatch.setattr(render, "PARALLEL_MIN", 1)
     monkeypatch.setattr(render, "CHUNK", 7)
-    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(render, "_usable_cores", lambda: 2)
 
     assert render.render_deck(deck) == serial_deck
     assert build_bytes(shipped_copy, tmp_path / "parallel.apkg", None) == serial

@@ -579,3 +579,12 @@ def test_the_progress_bar_shows_only_for_long_stages_on_a_terminal(
         if progress.bar is not None:
             (task,) = progress.bar.tasks
             assert (task.description, task.completed, task.total) == (stage, total, total)
+
+
+def test_quiet_json_build_still_prints_the_json(small_sources: Path, tmp_path: Path) -> None:
+    output = tmp_path / "d.apkg"
+
+    result = runner.invoke(app, ["build", str(small_sources), "-o", str(output), "-q", "--json"])
+
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert json.loads(result.stdout)["notes"] == 3

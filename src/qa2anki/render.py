@@ -92,7 +92,7 @@ def render_texts(
 def _render_all(texts: list[str], progress: Progress | None) -> list[str]:
     """Render texts in order; on several cores when there are many."""
     chunks = [texts[start : start + CHUNK] for start in range(0, len(texts), CHUNK)]
-    workers = min(os.cpu_count() or 1, 8, len(chunks))
+    workers = min(_usable_cores(), 8, len(chunks))
     done = 0
     rendered: list[str] = []
     if progress is not None:
@@ -111,6 +111,14 @@ def _render_all(texts: list[str], progress: Progress | None) -> list[str]:
             if progress is not None:
                 progress(done, len(texts))
     return rendered
+
+
+def _usable_cores() -> int:
+    """Return how many cores this process may run on (a container may allow fewer than the
+    machine has)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def _render_chunk(texts: list[str]) -> list[str]:
