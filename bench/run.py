@@ -140,8 +140,10 @@ def bench_size(count: int, runs: int) -> list[Row]:
 
     cold, base = [], []
     for _ in range(runs):  # interleaved, so that both see the same machine load
+        # As after `make clean` (or on a fresh clone without the state file): nothing to reuse.
         shutil.rmtree(cache, ignore_errors=True)
-        lock.unlink(missing_ok=True)
+        for leftover in (lock, work / "deck.apkg", work / ".deck.apkg.stamps"):
+            leftover.unlink(missing_ok=True)
         cold.append(measure(build, work))
         base.append(measure(baseline, work))
     warm = []
