@@ -201,7 +201,9 @@ _FORMATTER: HtmlFormatter[str] = HtmlFormatter(nowrap=True)
 
 
 @cache
+@cache
 def _lexer(language: str) -> Lexer | None:
+    """Return the lexer for a language name; looked up once (a lexer keeps no state)."""
     try:
         # Keep leading and trailing blank lines: the card shows the code exactly as written.
         return get_lexer_by_name(language, stripnl=False, ensurenl=True)
