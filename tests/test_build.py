@@ -7,6 +7,7 @@ import fcntl
 import os
 import signal
 import sqlite3
+import stat
 import subprocess
 import sys
 import tempfile
@@ -676,3 +677,43 @@ def test_a_file_in_the_way_of_the_output_folder_is_named(
             build_deck(small_sources, output)
         assert str(caught.value) == f"{output}: cannot write: {note} is a file, not a folder"
     assert note.read_text(encoding="utf-8") == "mine"
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_an_output_that_is_a_device_or_a_pipe_is_never_read_or_replaced(
+    small_sources: Path, tmp_path: Path, force: bool
+) -> None:
+    pipe = tmp_path / "pipe.apkg"
+    os.mkfifo(pipe)  # opening it to read would wait for a writer for ever
+
+    for output in (pipe, Path("/dev/null")):
+        with pytest.raises(OutputError) as caught:
+            build_deck(small_sources, output, force=force)
+        assert str(caught.value) == f"{output}: {build.NOT_REGULAR}"
+    assert stat.S_ISFIFO(pipe.lstat().st_mode)
+    assert stat.S_ISCHR(Path("/dev/null").stat().st_mode)
+
+
+@pytest.mark.parametrize("output", ["", ".", ".."])
+def test_an_output_with_no_file_name_is_a_folder(small_sources: Path, output: str) -> None:
+    with pytest.raises(OutputError) as caught:
+        build_deck(small_sources, Path(output), dry_run=True)
+
+    assert str(caught.value) == f"{Path(output)}: is a folder, not a file"
+
+
+def test_a_refused_build_writes_no_cache_either(small_sources: Path, tmp_path: Path) -> None:
+    theirs = tmp_path / "notes.txt"
+    theirs.write_text("mine", encoding="utf-8")
+    cache_dir = tmp_path / "cache"
+
+    with pytest.raises(OutputError):
+        build_deck(small_sources, theirs, cache_dir=cache_dir)
+
+    assert not cache_dir.exists()
+
+
+def test_no_cache_is_kept_among_the_sources(small_sources: Path, tmp_path: Path) -> None:
+    build_deck(small_sources, tmp_path / "d.apkg", cache_dir=small_sources / "build" / ".cache")
+
+    assert not (small_sources / "build").exists()

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import multiprocessing.pool
 import sqlite3
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -179,12 +180,33 @@ def test_entries_of_texts_no_longer_in_the_deck_are_dropped_when_they_are_most(
 ) -> None:
     cache = RenderCache(tmp_path, "fingerprint", source=tmp_path / "questions")
     cache.put({f"old {n}": "<p>old</p>" for n in range(10)})
-    cache.put({"new": "<p>new</p>"}, keep=["old 0"])
+    cache.put({"new": "<p>new</p>"}, keep={"old 0": "<p>old</p>"})
 
     assert cache.get([f"old {n}" for n in range(10)] + ["new"]) == {
         "old 0": "<p>old</p>",
         "new": "<p>new</p>",
     }
+
+
+def test_a_cache_file_that_cannot_be_written_is_started_afresh_with_all_the_decks_html(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = RenderCache(tmp_path, "fingerprint", source=tmp_path / "questions")
+    cache.put({"old": "<p>old</p>", "gone": "<p>gone</p>"})
+    real_put = RenderCache._put
+    calls: list[int] = []
+
+    def read_only_once(self: RenderCache, *args: Any) -> None:
+        calls.append(1)
+        if len(calls) == 1:
+            raise sqlite3.OperationalError("attempt to write a readonly database")
+        real_put(self, *args)
+
+    monkeypatch.setattr(RenderCache, "_put", read_only_once)
+    cache.put({"new": "<p>new</p>"}, keep={"old": "<p>old</p>"})
+
+    assert len(calls) == 2
+    assert cache.get(["old", "new", "gone"]) == {"old": "<p>old</p>", "new": "<p>new</p>"}
 
 
 def test_each_source_folder_has_its_own_cache_file(
@@ -209,13 +231,13 @@ def test_parallel_rendering_gives_the_same_deck_and_bytes(
     serial_deck = render.render_deck(deck)
     serial = build_bytes(shipped_copy, tmp_path / "serial.apkg", None)
     pools: list[int] = []
+    real_pool = render._pool
 
-    class CountedPool(ProcessPoolExecutor):
-        def __init__(self, workers: int) -> None:
-            pools.append(workers)
-            super().__init__(workers)
+    def counted_pool(workers: int) -> multiprocessing.pool.Pool | None:
+        pools.append(workers)
+        return real_pool(workers)
 
-    monkeypatch.setattr(render, "ProcessPoolExecutor", CountedPool)
+    monkeypatch.setattr(render, "_pool", counted_pool)
     monkeypatch.setattr(render, "PARALLEL_MIN", 1)
     monkeypatch.setattr(render, "CHUNK", 7)
     monkeypatch.setattr(render, "_usable_cores", lambda: 2)
@@ -225,10 +247,27 @@ def test_parallel_rendering_gives_the_same_deck_and_bytes(
     assert pools == [2, 2]
 
 
+def test_without_new_processes_a_large_deck_renders_in_this_one(
+    shipped_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A limit on processes (EAGAIN from fork) is no reason to fail a build."""
+    deck = load_deck(shipped_copy)
+    serial_deck = render.render_deck(deck)
+
+    def no_more_processes(*args: object, **kwargs: object) -> None:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(multiprocessing, "Pool", no_more_processes)
+    monkeypatch.setattr(render, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(render, "_usable_cores", lambda: 2)
+
+    assert render.render_deck(deck) == serial_deck
+
+
 def test_small_decks_do_not_start_a_pool(
     small_sources: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(render, "ProcessPoolExecutor", None)
+    monkeypatch.setattr(render, "_pool", None)
 
     assert len(render.render_deck(load_deck(small_sources)).questions) == 3
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -588,3 +590,47 @@ def test_quiet_json_build_still_prints_the_json(small_sources: Path, tmp_path: P
 
     assert (result.exit_code, result.stderr) == (0, "")
     assert json.loads(result.stdout)["notes"] == 3
+
+
+INTERRUPTED_BUILD = """
+import sys, time
+from qa2anki import render
+from qa2anki.cli import main
+
+def slow_chunk(texts):
+    print("rendering", flush=True)
+    time.sleep(60)
+    return []
+
+render._render_chunk = slow_chunk
+render.PARALLEL_MIN = 1
+render._usable_cores = lambda: 2
+sys.argv = ["qa2anki", "build", sys.argv[1], "-o", sys.argv[2]]
+main()
+"""
+
+
+def test_ctrl_c_while_rendering_on_several_cores_stops_at_once(
+    shipped_copy: Path, tmp_path: Path
+) -> None:
+    """As a terminal's Ctrl-C does, the interrupt goes to the build and its workers alike."""
+    output = tmp_path / "deck.apkg"
+    child = subprocess.Popen(
+        [sys.executable, "-c", INTERRUPTED_BUILD, str(shipped_copy), str(output)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    assert child.stdout is not None
+    assert child.stdout.readline() == "rendering\n"  # a worker is at work
+
+    os.killpg(child.pid, signal.SIGINT)
+    _, stderr = child.communicate(timeout=30)
+
+    assert child.returncode in (1, 130)
+    assert "Traceback" not in stderr
+    assert "internal error" not in stderr
+    assert not output.exists()
+    with pytest.raises(ProcessLookupError):
+        os.killpg(child.pid, 0)  # no worker is left behind

@@ -380,3 +380,18 @@ def test_libyaml_and_pure_python_composers_agree(text: str) -> None:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(loader, "_FastComposer", None)
         assert node_tree(loader._compose_text(text)) == fast_tree
+
+
+def test_a_surrogate_pair_from_json_style_escapes_is_one_character(tmp_path: Path) -> None:
+    source = write_sources(
+        tmp_path,
+        {
+            "deck.yaml": DECK_YAML,
+            "t.yaml": 'topic: T\nquestions:\n  - id: x\n    q: "Emoji \\ud83d\\ude00"\n'
+            '    a: A\n    tags: ["s-\\ud83d\\ude00"]\n',
+        },
+    )
+
+    (question,) = load_deck(source).topics[0].questions
+
+    assert (question.q, question.tags) == ("Emoji \U0001f600", ("s-\U0001f600",))

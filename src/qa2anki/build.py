@@ -45,6 +45,7 @@ DEFAULT_PREVIEW = DEFAULT_OUTPUT_DIR / "preview.html"
 DEFAULT_CACHE_DIR = DEFAULT_OUTPUT_DIR / ".cache"
 # Zip entries carry this fixed time so that the same inputs give the same bytes.
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+NOT_REGULAR = "is not a regular file (a device, a pipe or a socket): not replacing it"
 # Every deck says in its zip comment that qa2anki wrote it: builds replace only such files.
 ZIP_COMMENT = b"qa2anki deck"
 TEMP_PREFIX = ".qa2anki-"
@@ -118,15 +119,20 @@ def build_deck(
         OutputError: the deck could not be written; any previous deck is left as it was.
     """
     topic_cache, render_cache = _caches(cache_dir, source, read_only=dry_run)
-    deck = load_deck(source, topic_cache)
+    deck = load_deck(source, topic_cache, save_cache=False)
+    output = output or default_output(deck)
+    if not output.name or output.name == "..":
+        raise OutputError("is a folder, not a file", output)
+    if not force:
+        check_output(output, source)
+    # Only now is the build sure to be allowed to write: the caches may be written too.
+    if topic_cache is not None:
+        topic_cache.save()
     rendered = render_deck(
         deck, render_cache, progress and functools.partial(progress, "Rendering")
     )
     state_file = state_path(source)
     now = int(time.time() if timestamp is None else timestamp)
-    output = output or default_output(deck)
-    if not force:
-        check_output(output, source)
     record = record_path(output)
     state = read_state(state_file)
     plan = plan_build(rendered, state, now, read_record(record, same_as=(state_file, state)))
@@ -195,7 +201,8 @@ def build_preview(
 def _caches(
     cache_dir: Path | None, source: Path, *, read_only: bool
 ) -> tuple[TopicCache | None, RenderCache | None]:
-    if cache_dir is None:
+    if cache_dir is None or _inside(cache_dir, source):
+        # Never leave a cache among the sources (a build run from inside them).
         return None, None
     return (
         TopicCache(cache_dir, loader_fingerprint(), source=source, read_only=read_only),
@@ -229,6 +236,13 @@ def write_text_atomically(output: Path, text: str) -> None:
     write_atomically(output, lambda temp: _write_text(temp, text))
 
 
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        return path.resolve().is_relative_to(folder.resolve())
+    except (OSError, RuntimeError):
+        return False
+
+
 def check_output(
     output: Path, source: Path, what: str = "deck", ours: Callable[[Path], bool] | None = None
 ) -> None:
@@ -249,6 +263,8 @@ def check_output(
                 "(or use --force)",
                 output,
             )
+        if target.exists() and not target.is_dir() and not target.is_file():
+            raise OutputError(NOT_REGULAR, output)  # and not read: it might never end
         if target.exists() and not target.is_dir() and not ours(target):
             raise OutputError(
                 f"is not a {what} written by qa2anki: not replacing it (use --force to replace it)",
@@ -322,6 +338,9 @@ def write_atomically(output: Path, write: Callable[[Path], object]) -> None:
             output = output.resolve()
         if output.is_dir():
             raise OutputError("is a folder, not a file", shown)
+        if output.exists() and not output.is_file():
+            # Not even with --force: a rename would replace a device or a pipe with a file.
+            raise OutputError(NOT_REGULAR, shown)
         output.parent.mkdir(parents=True, exist_ok=True)
         fd, temp_name = tempfile.mkstemp(dir=output.parent, prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX)
     except (FileExistsError, NotADirectoryError):

@@ -23,7 +23,7 @@ import hashlib
 import json
 import sqlite3
 import zlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from contextlib import closing, suppress
 from pathlib import Path
 from typing import Any
@@ -75,21 +75,24 @@ class RenderCache:
             return {}
         return found
 
-    def put(self, rendered: Mapping[str, str], keep: Sequence[str] = ()) -> None:
+    def put(self, rendered: Mapping[str, str], keep: Mapping[str, str] | None = None) -> None:
         """Store newly rendered HTML by text; then, if most entries are for texts no longer
-        in the deck (other than ``rendered`` and ``keep``), drop those."""
+        in the deck (other than ``rendered`` and ``keep``, the HTML found in the cache),
+        drop those."""
         if self.read_only:
             return
-        for _ in range(2):
-            try:
-                self._put(rendered, keep)
-                return
-            except (OSError, sqlite3.Error):
-                # Start a damaged file afresh; a folder that cannot be written means no cache.
-                with suppress(OSError):
-                    self.path.unlink(missing_ok=True)
+        keep = keep or {}
+        try:
+            self._put(rendered, keep)
+        except (OSError, sqlite3.Error):
+            # Start a damaged (or unwritable) file afresh, with all of the deck's HTML; a
+            # folder that cannot be written means no cache.
+            with suppress(OSError):
+                self.path.unlink(missing_ok=True)
+            with suppress(OSError, sqlite3.Error):
+                self._put({**keep, **rendered}, keep)
 
-    def _put(self, rendered: Mapping[str, str], keep: Sequence[str]) -> None:
+    def _put(self, rendered: Mapping[str, str], keep: Mapping[str, str]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with closing(sqlite3.connect(self.path, timeout=5)) as db, db:
             db.execute("CREATE TABLE IF NOT EXISTS renderer (fingerprint TEXT NOT NULL)")

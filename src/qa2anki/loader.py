@@ -40,6 +40,33 @@ SLUG_MAX = 64
 _CONTROL = r"\x00-\x08\x0b-\x1f\x7f-\x9f"
 CONTROL_RE = re.compile(f"[{_CONTROL}]")
 TAG_RE = re.compile(rf"[^\s\"{_CONTROL}]+")
+# A "\ud83d\ude00" escape in double quotes gives the two halves of a UTF-16 surrogate pair,
+# which are joined into the character they encode; a lone half is no character at all.
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+_SURROGATE_FIX = "write the character itself, or a \\U escape such as \\U0001F600"
+
+
+def _character_problem(key: str, value: str | None) -> str | None:
+    """Say what makes text unusable in a field: half a surrogate pair (``value`` is None
+    then) or a control character."""
+    if value is None:
+        return f"'{key}' contains half of a UTF-16 surrogate pair; {_SURROGATE_FIX}"
+    control = CONTROL_RE.search(value)
+    if control:
+        return f"'{key}' contains the control character U+{ord(control[0]):04X}; remove it"
+    return None
+
+
+def _whole_characters(value: str) -> str | None:
+    """Join the surrogate pairs in ``value``; None when a lone half is left."""
+    if not _SURROGATE_RE.search(value):
+        return value
+    try:
+        return value.encode("utf-16-le", "surrogatepass").decode("utf-16-le")
+    except UnicodeDecodeError:
+        return None
+
+
 # An optional "01-" or "01_" in front of a topic file's name orders the topics.
 ORDER_PREFIX_RE = re.compile(r"^[0-9]+[-_]")
 
@@ -132,17 +159,19 @@ def ids_command(source: Path) -> str:
     return f"qa2anki ids {shlex.quote(str(source))} --write"
 
 
-def load_deck(source: Path, cache: TopicCache | None = None) -> Deck:
+def load_deck(source: Path, cache: TopicCache | None = None, *, save_cache: bool = True) -> Deck:
     """Read and validate the deck in ``source``, reporting every problem at once.
 
     A topic file whose name and content are in ``cache`` (see ``qa2anki.cache``) is taken
     from it rather than parsed again; the deck and the problems are the same either way.
+    The cache is saved after a load without problems, unless ``save_cache`` is false (the
+    caller then saves it when it is sure to write something).
 
     Raises:
         ValidationError: the sources have problems; ``problems`` holds each of them.
     """
     deck = _load(source, _Problems(), cache)
-    if cache is not None:
+    if cache is not None and save_cache:
         cache.save()
     return deck
 
@@ -387,11 +416,10 @@ class _Mapping:
         if not isinstance(node, yaml.ScalarNode):
             self.error(node, f"'{key}' must be text, not {_kind(node)}")
             return None
-        value = "" if node.tag == _NULL_TAG else node.value
-        control = CONTROL_RE.search(value)
-        if control:
-            code = f"U+{ord(control[0]):04X}"
-            self.error(node, f"'{key}' contains the control character {code}; remove it")
+        value = _whole_characters("" if node.tag == _NULL_TAG else node.value)
+        problem = _character_problem(key, value)
+        if value is None or problem:
+            self.error(node, problem or "")
             return None
         value = clean_text(value)
         if not value:
@@ -429,12 +457,17 @@ class _Mapping:
             return ()
         tags = []
         for item in node.value:
-            if not isinstance(item, yaml.ScalarNode) or not TAG_RE.fullmatch(item.value):
+            value = _whole_characters(item.value) if isinstance(item, yaml.ScalarNode) else None
+            if isinstance(item, yaml.ScalarNode) and value is None:
+                self.error(
+                    item, f"a tag contains half of a UTF-16 surrogate pair; {_SURROGATE_FIX}"
+                )
+            elif value is None or not TAG_RE.fullmatch(value):
                 shown = _quote(item.value) if isinstance(item, yaml.ScalarNode) else _kind(item)
                 rule = "tags cannot be empty or contain spaces, quotes or control characters"
                 self.error(item, f"tag {shown} is not valid: {rule}")
             else:
-                tags.append(item.value)
+                tags.append(value)
         return tuple(tags)
 
 

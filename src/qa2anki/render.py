@@ -7,12 +7,15 @@ colour it for light and for night mode.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import multiprocessing
+import multiprocessing.pool
 import os
 import re
+import signal
 import sys
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from functools import cache, lru_cache
 from html import escape
 from pathlib import Path
@@ -84,7 +87,7 @@ def render_texts(
     missing = [text for text in distinct if text not in html]
     fresh = dict(zip(missing, _render_all(missing, progress), strict=True))
     if cache is not None and fresh:
-        cache.put(fresh, keep=list(html))
+        cache.put(fresh, keep=html)
     html.update(fresh)
     return html
 
@@ -93,24 +96,30 @@ def _render_all(texts: list[str], progress: Progress | None) -> list[str]:
     """Render texts in order; on several cores when there are many."""
     chunks = [texts[start : start + CHUNK] for start in range(0, len(texts), CHUNK)]
     workers = min(_usable_cores(), 8, len(chunks))
-    done = 0
     rendered: list[str] = []
     if progress is not None:
         progress(0, len(texts))
-    if len(texts) >= PARALLEL_MIN and workers > 1:
-        with ProcessPoolExecutor(workers) as pool:
-            for part in pool.map(_render_chunk, chunks):
-                rendered += part
-                done += len(part)
-                if progress is not None:
-                    progress(done, len(texts))
-    else:
-        for chunk in chunks:
-            rendered += _render_chunk(chunk)
-            done += len(chunk)
+    pool = _pool(workers) if len(texts) >= PARALLEL_MIN and workers > 1 else None
+    # A pool's workers ignore Ctrl-C; leaving the block on it (or anything else) stops them.
+    with pool or contextlib.nullcontext():
+        parts = pool.imap(_render_chunk, chunks) if pool else map(_render_chunk, chunks)
+        for part in parts:
+            rendered += part
             if progress is not None:
-                progress(done, len(texts))
+                progress(len(rendered), len(texts))
     return rendered
+
+
+def _pool(workers: int) -> multiprocessing.pool.Pool | None:
+    """Start worker processes, or return None when the system will not have more."""
+    try:
+        return multiprocessing.Pool(workers, initializer=_ignore_interrupts)
+    except OSError:
+        return None  # e.g. a limit on processes: render in this one
+
+
+def _ignore_interrupts() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _usable_cores() -> int:
@@ -200,7 +209,6 @@ def _background_rules(formatter: HtmlFormatter[str], prefixes: Sequence[str]) ->
 _FORMATTER: HtmlFormatter[str] = HtmlFormatter(nowrap=True)
 
 
-@cache
 @cache
 def _lexer(language: str) -> Lexer | None:
     """Return the lexer for a language name; looked up once (a lexer keeps no state)."""
