@@ -42,6 +42,7 @@ from qa2anki.loader import (
     TOPIC_SUFFIXES,
     clean_text,
     load_deck,
+    not_utf8,
 )
 
 _HEADING_RE = re.compile(r" {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*$")
@@ -623,11 +624,8 @@ def _read_text(path: Path, problems: list[SourceError]) -> str | None:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        byte = f"0x{data[exc.start]:02x}"
-        problems.append(
-            SourceError(f"not valid UTF-8 (byte {byte}); save the file as UTF-8", path, line)
-        )
+        line, message = not_utf8(data, exc)
+        problems.append(SourceError(message, path, line))
         return None
 
 

@@ -46,6 +46,12 @@ _SURROGATE_RE = re.compile("[\ud800-\udfff]")
 _SURROGATE_FIX = "write the character itself, or a \\U escape such as \\U0001F600"
 
 
+def not_utf8(data: bytes, error: UnicodeDecodeError) -> tuple[int, str]:
+    """Return the line of the first byte that is not UTF-8, and what to tell the user."""
+    line = data[: error.start].count(b"\n") + 1
+    return line, f"not valid UTF-8 (byte 0x{data[error.start]:02x}); save the file as UTF-8"
+
+
 def _character_problem(key: str, value: str | None) -> str | None:
     """Say what makes text unusable in a field: half a surrogate pair (``value`` is None
     then) or a control character."""
@@ -275,9 +281,7 @@ def _read_text(path: Path, problems: _Problems) -> str | None:
         # A UTF-8 byte order mark, which some Windows editors write, is dropped by the parser.
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        byte = f"0x{data[exc.start]:02x}"
-        problems.add(path, line, f"not valid UTF-8 (byte {byte}); save the file as UTF-8")
+        problems.add(path, *not_utf8(data, exc))
         return None
 
 
