@@ -257,7 +257,7 @@ def check_output(
     ours = ours or is_qa2anki_deck
     try:
         target = output.resolve()
-        if target.is_relative_to(source.resolve()):
+        if _inside(target, source):
             raise OutputError(
                 f"is inside the source folder {source}: write the {what} somewhere else "
                 "(or use --force)",
