@@ -23,6 +23,7 @@ from qa2anki.build import STALE_TEMP_SECONDS, build_deck, default_output, is_qa2
 from qa2anki.errors import OutputError, StateError, ValidationError
 from qa2anki.files import current_umask
 from qa2anki.loader import load_deck
+from qa2anki.package import PackagedDeck, Stamps
 from qa2anki.state import read_state, state_path
 
 
@@ -97,8 +98,8 @@ def test_a_full_disk_keeps_the_old_deck_and_leaves_no_temporary_file(
     state = read_state(state_path(small_sources))
     real_write = build._write_apkg
 
-    def write_half_then_fail(package: genanki.Package, path: Path, first_id: int) -> None:
-        real_write(package, path, first_id)
+    def write_half_then_fail(packaged: PackagedDeck, stamps: Stamps, path: Path) -> None:
+        real_write(packaged, stamps, path)
         with path.open("r+b") as file:
             file.truncate(100)
         raise OSError(28, "No space left on device")
@@ -509,9 +510,9 @@ def test_a_running_build_keeps_its_temporary_file_from_other_builds(
     real_write = build._write_apkg
 
     def slow_write_while_another_build_cleans_up(
-        package: genanki.Package, path: Path, first_id: int
+        packaged: PackagedDeck, stamps: Stamps, path: Path
     ) -> None:
-        real_write(package, path, first_id)
+        real_write(packaged, stamps, path)
         old = time.time() - STALE_TEMP_SECONDS - 5
         os.utime(path, (old, old))
         build.remove_stale_temporaries(path.parent)
@@ -535,8 +536,8 @@ from qa2anki import build
 source, output, mode = sys.argv[1:]
 real_write = build._write_apkg
 
-def slow_write(package, path, first_id):
-    real_write(package, path, first_id)
+def slow_write(packaged, stamps, path):
+    real_write(packaged, stamps, path)
     if mode == "hang":
         with path.open("r+b") as file:
             file.truncate(path.stat().st_size // 2)

@@ -1,8 +1,9 @@
-"""The package stage: the frozen note type, GUIDs, decks and notes."""
+"""The package stage: the frozen note type, GUIDs, decks, notes and the collection written."""
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import itertools
 import json
 import re
@@ -10,6 +11,8 @@ import sqlite3
 from pathlib import Path
 
 import genanki
+from hypothesis import given
+from hypothesis import strategies as st
 
 from conftest import DECK_YAML, QUESTIONS, write_sources
 from qa2anki.loader import load_deck
@@ -18,20 +21,37 @@ from qa2anki.package import (
     BACK_TEMPLATE,
     FRONT_TEMPLATE,
     MODEL_ID,
+    PackagedDeck,
     Stamps,
-    build_package,
     deck_id,
+    note_fingerprint,
     note_type,
+    package_deck,
     question_guid,
+    write_collection,
 )
 from qa2anki.render import card_css, render_deck
 from qa2anki.state import State, plan_build
 
+T0 = 1_700_000_000
 
-def package(deck: Deck) -> genanki.Package:
-    """Package a deck as its first build does."""
-    rendered = render_deck(deck)
-    return build_package(rendered, plan_build(rendered, State(), 1_700_000_000).stamps)
+
+def packaged(deck: Deck) -> PackagedDeck:
+    return package_deck(render_deck(deck))
+
+
+def collection(deck: Deck, stamps: Stamps | None = None) -> sqlite3.Connection:
+    """Write a deck's collection as its first build does, into a database in memory."""
+    notes = packaged(deck)
+    stamps = stamps or plan_build(notes, State(), T0).stamps
+    db = sqlite3.connect(":memory:")
+    write_collection(notes, stamps, db, stamps.latest * 1000)
+    return db
+
+
+def deck_names(db: sqlite3.Connection) -> dict[int, str]:
+    (decks,) = db.execute("SELECT decks FROM col").fetchone()
+    return {int(key): deck["name"] for key, deck in json.loads(decks).items()}
 
 
 def test_note_type_structure_is_frozen() -> None:
@@ -77,17 +97,37 @@ def test_guid_comes_from_deck_key_and_question_id_only() -> None:
 
 def test_editing_text_keeps_the_guid(small_sources: Path) -> None:
     deck = load_deck(small_sources)
-    before = package(deck)
+    before = packaged(deck)
     topic = deck.topics[0]
     edited_question = dataclasses.replace(topic.questions[0], q="Rewritten?", a="Rewritten.")
     edited_topic = dataclasses.replace(topic, questions=(edited_question, *topic.questions[1:]))
-    after = package(dataclasses.replace(deck, topics=(edited_topic, *deck.topics[1:])))
+    after = packaged(dataclasses.replace(deck, topics=(edited_topic, *deck.topics[1:])))
 
-    def guids(pkg: object) -> list[str]:
-        return [note.guid for d in pkg.decks for note in d.notes]  # type: ignore[attr-defined]
+    assert [note.guid for note in before.notes] == [note.guid for note in after.notes]
+    assert after.notes[0].fields[0] == "<p>Rewritten?</p>"
+    assert after.notes[0].fingerprint != before.notes[0].fingerprint
+    assert after.notes[1:] == before.notes[1:]
 
-    assert guids(before) == guids(after)
-    assert after.decks[1].notes[0].fields[0] == "<p>Rewritten?</p>"
+
+@given(st.text(), st.text())
+def test_guid_is_genankis(deck_key: str, question_id: str) -> None:
+    try:
+        expected = genanki.guid_for(deck_key, question_id)
+    except UnicodeEncodeError:  # lone surrogates: never in loaded sources
+        return
+    assert question_guid(deck_key, question_id) == expected
+
+
+@given(st.lists(st.text()), st.lists(st.text()))
+def test_note_fingerprint_is_the_hash_of_fields_and_tags_as_json(
+    fields: list[str], tags: list[str]
+) -> None:
+    text = json.dumps([fields, tags], ensure_ascii=False, separators=(",", ":"))
+    try:
+        expected = hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
+    except UnicodeEncodeError:  # lone surrogates: never in loaded sources
+        return
+    assert note_fingerprint(fields, tags) == expected
 
 
 def test_deck_ids_are_stable_and_distinct() -> None:
@@ -98,33 +138,48 @@ def test_deck_ids_are_stable_and_distinct() -> None:
     assert all(1 < i < 2**53 for i in ids)
 
 
-def test_package_has_root_deck_and_a_subdeck_per_topic(small_sources: Path) -> None:
-    pkg = package(load_deck(small_sources))
+def test_collection_has_root_deck_and_a_subdeck_per_topic(small_sources: Path) -> None:
+    db = collection(load_deck(small_sources))
+    names = deck_names(db)
 
-    assert [d.name for d in pkg.decks] == ["Test Deck", "Test Deck::Basics", "Test Deck::More"]
-    assert pkg.decks[0].notes == []
-    assert [len(d.notes) for d in pkg.decks[1:]] == [2, 1]
+    # Deck 1 is the Default deck every collection has.
+    assert sorted(names.values()) == [
+        "Default",
+        "Test Deck",
+        "Test Deck::Basics",
+        "Test Deck::More",
+    ]
+    cards = db.execute("SELECT did, count(*) FROM cards GROUP BY did").fetchall()
+    assert sorted((names[did], count) for did, count in cards) == [
+        ("Test Deck::Basics", 2),
+        ("Test Deck::More", 1),
+    ]
 
 
 def test_notes_fields_tags_and_order(small_sources: Path) -> None:
-    pkg = package(load_deck(small_sources))
-    notes = [note for d in pkg.decks for note in d.notes]
+    db = collection(load_deck(small_sources))
+    rows = db.execute(
+        "SELECT n.guid, n.flds, n.tags, n.sfld, c.due, c.ord FROM notes n "
+        "JOIN cards c ON c.nid = n.id ORDER BY n.id"
+    ).fetchall()
 
-    first, second, third = notes
-    assert first.fields == [
+    first, second, third = rows
+    assert first[1].split("\x1f") == [
         "<p>What is <strong>one</strong>?</p>",
         "<p>The number <code>1</code>.</p>",
         "Basics",
         "first",
     ]
-    assert first.guid == question_guid("test-deck", "first")
-    assert (first.tags, second.tags, third.tags) == (
-        ["basics", "starter"],
-        ["basics", "starter", "code"],
-        ["more"],
+    assert first[3] == "<p>What is <strong>one</strong>?</p>"
+    assert first[0] == question_guid("test-deck", "first")
+    assert (first[2], second[2], third[2]) == (
+        " basics starter ",
+        " basics starter code ",
+        " more ",
     )
-    assert [note.due for note in notes] == [1, 2, 3]
-    assert '<span class="nb">print</span>' in second.fields[1]
+    assert [row[4] for row in rows] == [1, 2, 3]
+    assert [row[5] for row in rows] == [0, 0, 0]
+    assert '<span class="nb">print</span>' in second[1]
 
 
 def test_topic_names_are_escaped_in_their_field(tmp_path: Path) -> None:
@@ -135,31 +190,84 @@ def test_topic_names_are_escaped_in_their_field(tmp_path: Path) -> None:
             "t.yaml": 'topic: "Q&A <b>"\nquestions:\n  - {id: x, q: Q, a: A}\n',
         },
     )
-    (note,) = package(load_deck(source)).decks[1].notes
+    (note,) = packaged(load_deck(source)).notes
 
     assert note.fields[2] == "Q&amp;A &lt;b&gt;"
 
 
 def test_shipped_deck_packages_100_notes_with_unique_guids() -> None:
-    pkg = package(load_deck(QUESTIONS))
-    notes = [note for d in pkg.decks for note in d.notes]
+    db = collection(load_deck(QUESTIONS))
+    guids = [guid for (guid,) in db.execute("SELECT guid FROM notes")]
 
-    assert len(notes) == 100
-    assert len({note.guid for note in notes}) == 100
-    assert len(pkg.decks) == 11
+    assert len(guids) == 100
+    assert len(set(guids)) == 100
+    assert len(deck_names(db)) == 12  # Default, the root deck and 10 subdecks
 
 
 def test_notes_and_the_note_type_carry_their_own_stamps(small_sources: Path) -> None:
-    rendered = render_deck(load_deck(small_sources))
     stamps = Stamps(note_type=1_600_000_000, notes={"first": 11, "second": 22, "third": 33})
-    connection = sqlite3.connect(":memory:")
-    cursor = connection.cursor()
+    db = collection(load_deck(small_sources), stamps)
 
-    build_package(rendered, stamps).write_to_db(cursor, 1_999_999_999, itertools.count(1000))
-
-    mods = dict(cursor.execute("SELECT substr(flds, -5), mod FROM notes").fetchall())
+    mods = dict(db.execute("SELECT substr(flds, -5), mod FROM notes").fetchall())
     assert sorted(mods.values()) == [11, 22, 33]
-    assert sorted(m for (m,) in cursor.execute("SELECT mod FROM cards")) == [11, 22, 33]
-    (models,) = cursor.execute("SELECT models FROM col").fetchone()
+    assert sorted(m for (m,) in db.execute("SELECT mod FROM cards")) == [11, 22, 33]
+    (models,) = db.execute("SELECT models FROM col").fetchone()
     assert json.loads(models)[str(MODEL_ID)]["mod"] == 1_600_000_000
     assert stamps.latest == 1_600_000_000
+    (first_id,) = db.execute("SELECT min(id) FROM notes").fetchone()
+    assert first_id == stamps.latest * 1000
+
+
+def genanki_collection(notes: PackagedDeck, stamps: Stamps, first_id: int) -> sqlite3.Connection:
+    """The same deck written by genanki alone, note by note, as genanki's users write decks."""
+
+    class StampedNote(genanki.Note):  # type: ignore[misc]
+        def __init__(self, mod: int, **kwargs: object) -> None:
+            super().__init__(**kwargs)
+            self.mod = mod
+
+        def write_to_db(self, cursor: object, timestamp: float, did: int, ids: object) -> None:
+            super().write_to_db(cursor, self.mod, did, ids)
+
+    model = note_type(stamps.note_type)
+    deck = notes.deck
+    root = genanki.Deck(deck_id(deck.name), deck.name, description=notes.description_html)
+    subdecks: dict[str, genanki.Deck] = {}
+    for position, note in enumerate(notes.notes, start=1):
+        subdeck = subdecks.setdefault(
+            note.subdeck, genanki.Deck(deck_id(note.subdeck), note.subdeck)
+        )
+        subdeck.add_note(
+            StampedNote(
+                stamps.notes[note.id],
+                model=model,
+                fields=list(note.fields),
+                guid=note.guid,
+                tags=list(note.tags),
+                due=position,
+            )
+        )
+    db = sqlite3.connect(":memory:")
+    genanki.Package([root, *subdecks.values()]).write_to_db(
+        db.cursor(), first_id / 1000, itertools.count(first_id)
+    )
+    return db
+
+
+def test_collection_is_row_for_row_what_genanki_writes(small_sources: Path) -> None:
+    """The notes and cards go in by the thousand, not one by one as genanki does: what is
+    written must not differ in any table, row or value."""
+    for source in (small_sources, QUESTIONS):
+        notes = packaged(load_deck(source))
+        stamps = plan_build(notes, State(), T0).stamps
+        ours = sqlite3.connect(":memory:")
+        write_collection(notes, stamps, ours, T0 * 1000)
+        theirs = genanki_collection(notes, stamps, T0 * 1000)
+
+        tables = [name for (name,) in theirs.execute("SELECT name FROM sqlite_master ORDER BY 1")]
+        assert tables == [n for (n,) in ours.execute("SELECT name FROM sqlite_master ORDER BY 1")]
+        for table in ("col", "notes", "cards", "revlog", "graves"):
+            query = f"SELECT * FROM {table} ORDER BY 1"
+            assert ours.execute(query).fetchall() == theirs.execute(query).fetchall(), table
+        (count,) = ours.execute("SELECT count(*) FROM notes").fetchone()
+        assert count == len(notes.notes)

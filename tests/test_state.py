@@ -11,7 +11,7 @@ import pytest
 from conftest import QUESTIONS
 from qa2anki.errors import StateError
 from qa2anki.loader import load_deck
-from qa2anki.model import RenderedDeck
+from qa2anki.package import PackagedDeck, package_deck
 from qa2anki.render import render_deck
 from qa2anki.state import (
     STATE_FILE,
@@ -32,8 +32,8 @@ from qa2anki.state import (
 T0 = 1_700_000_000
 
 
-def rendered(source: Path) -> RenderedDeck:
-    return render_deck(load_deck(source))
+def packaged(source: Path) -> PackagedDeck:
+    return package_deck(render_deck(load_deck(source)))
 
 
 def edit(path: Path, old: str, new: str) -> None:
@@ -43,7 +43,7 @@ def edit(path: Path, old: str, new: str) -> None:
 
 
 def first_plan(source: Path, now: int = T0) -> Plan:
-    return plan_build(rendered(source), State(), now)
+    return plan_build(packaged(source), State(), now)
 
 
 def test_first_build_adds_everything_at_now(small_sources: Path) -> None:
@@ -64,7 +64,7 @@ def test_first_build_adds_everything_at_now(small_sources: Path) -> None:
 def test_unchanged_sources_keep_every_stamp(small_sources: Path) -> None:
     before = first_plan(small_sources)
 
-    plan = plan_build(rendered(small_sources), before.state, T0 + 500)
+    plan = plan_build(packaged(small_sources), before.state, T0 + 500)
 
     assert plan.unchanged == ("first", "second", "third")
     assert (plan.added, plan.changed, plan.removed, plan.moved) == ((), (), (), ())
@@ -77,7 +77,7 @@ def test_an_edit_restamps_only_that_note(small_sources: Path) -> None:
     before = first_plan(small_sources)
     edit(small_sources / "01-basics.yaml", "The number `1`.", "The number `1`, one.")
 
-    plan = plan_build(rendered(small_sources), before.state, T0 + 500)
+    plan = plan_build(packaged(small_sources), before.state, T0 + 500)
 
     assert (plan.changed, plan.unchanged) == (("first",), ("second", "third"))
     assert dict(plan.stamps.notes) == {"first": T0 + 500, "second": T0, "third": T0}
@@ -94,7 +94,7 @@ def test_topic_level_edits_change_the_topic_notes(small_sources: Path, old: str,
     before = first_plan(small_sources)
     edit(small_sources / "01-basics.yaml", old, new)
 
-    plan = plan_build(rendered(small_sources), before.state, T0 + 1)
+    plan = plan_build(packaged(small_sources), before.state, T0 + 1)
 
     assert (plan.changed, plan.unchanged) == (("first", "second"), ("third",))
 
@@ -105,7 +105,7 @@ def test_a_changed_note_is_always_stamped_later_even_if_the_clock_went_back(
     before = first_plan(small_sources)
     edit(small_sources / "02-more.yaml", "a: Three.", "a: Three!")
 
-    plan = plan_build(rendered(small_sources), before.state, T0 - 3600)
+    plan = plan_build(packaged(small_sources), before.state, T0 - 3600)
 
     assert plan.stamps.notes["third"] == T0 + 1
     assert plan.stamps.notes["first"] == T0
@@ -124,7 +124,7 @@ def test_add_remove_and_move(small_sources: Path) -> None:
         "    a: Three.\n  - id: second\n    q: What is two?\n    a: Two.\n",
     )
 
-    plan = plan_build(rendered(small_sources), before.state, T0 + 9)
+    plan = plan_build(packaged(small_sources), before.state, T0 + 9)
 
     assert plan.added == ("fourth",)
     assert plan.changed == ("second",)
@@ -143,7 +143,7 @@ def test_a_new_deck_key_makes_every_note_new_and_none_moved_or_removed(
     edit(small_sources / "deck.yaml", "key: test-deck", "key: other-deck")
     edit(small_sources / "01-basics.yaml", "topic: Basics", "topic: Basic things")
 
-    plan = plan_build(rendered(small_sources), before.state, T0 + 1)
+    plan = plan_build(packaged(small_sources), before.state, T0 + 1)
 
     assert plan.key_changed_from == "test-deck"
     assert (plan.added, plan.moved, plan.removed) == (("first", "second", "third"), (), ())
@@ -159,7 +159,7 @@ def test_a_renamed_deck_moves_nothing_and_changes_no_note(small_sources: Path) -
     basics = small_sources / "01-basics.yaml"
     basics.write_text(basics.read_text("utf-8").split("  - id: second")[0], "utf-8")
 
-    plan = plan_build(rendered(small_sources), before.state, T0 + 1)
+    plan = plan_build(packaged(small_sources), before.state, T0 + 1)
 
     assert plan.deck_renamed_from == "Test Deck"
     assert plan.unchanged == ("first",)
@@ -182,12 +182,12 @@ def test_going_back_to_older_content_is_stamped_later_than_what_anki_has(
     basics = small_sources / "01-basics.yaml"
     original = basics.read_text("utf-8")
     edit(basics, "The number `1`.", "The number `1`, one.")
-    v2 = plan_build(rendered(small_sources), v1.state, T0 + 100)
+    v2 = plan_build(packaged(small_sources), v1.state, T0 + 100)
     basics.write_text(original, "utf-8")
 
-    without_record = plan_build(rendered(small_sources), v1.state, T0 + 200)
-    reverted = plan_build(rendered(small_sources), v1.state, T0 + 200, issued=v2.state)
-    clock_behind = plan_build(rendered(small_sources), v1.state, T0 + 50, issued=v2.state)
+    without_record = plan_build(packaged(small_sources), v1.state, T0 + 200)
+    reverted = plan_build(packaged(small_sources), v1.state, T0 + 200, issued=v2.state)
+    clock_behind = plan_build(packaged(small_sources), v1.state, T0 + 50, issued=v2.state)
 
     assert without_record.stamps.notes["first"] == T0  # what Anki would skip
     assert (reverted.changed, reverted.unchanged) == (("first",), ("second", "third"))
@@ -196,8 +196,8 @@ def test_going_back_to_older_content_is_stamped_later_than_what_anki_has(
     assert reverted.state.notes["first"].hash == v1.state.notes["first"].hash
     # A record of another deck key, or of the same content, changes nothing.
     other = State(key="other", deck="x", note_type=v2.state.note_type, notes=v2.state.notes)
-    assert plan_build(rendered(small_sources), v1.state, T0 + 200, other).changed == ()
-    assert plan_build(rendered(small_sources), v1.state, T0 + 200, v1.state).changed == ()
+    assert plan_build(packaged(small_sources), v1.state, T0 + 200, other).changed == ()
+    assert plan_build(packaged(small_sources), v1.state, T0 + 200, v1.state).changed == ()
 
 
 def test_a_reverted_css_change_restamps_the_note_type(
@@ -206,9 +206,9 @@ def test_a_reverted_css_change_restamps_the_note_type(
     v1 = first_plan(small_sources)
     with monkeypatch.context() as patched:
         patched.setattr("qa2anki.package.card_css", lambda: ".card { color: red; }")
-        v2 = plan_build(rendered(small_sources), v1.state, T0 + 100)
+        v2 = plan_build(packaged(small_sources), v1.state, T0 + 100)
 
-    reverted = plan_build(rendered(small_sources), v1.state, T0 + 200, issued=v2.state)
+    reverted = plan_build(packaged(small_sources), v1.state, T0 + 200, issued=v2.state)
 
     assert (reverted.note_type, reverted.stamps.note_type) == ("changed", T0 + 200)
 
@@ -219,7 +219,7 @@ def test_a_css_change_restamps_the_note_type_only(
     before = first_plan(small_sources)
     monkeypatch.setattr("qa2anki.package.card_css", lambda: ".card { color: red; }")
 
-    plan = plan_build(rendered(small_sources), before.state, T0 + 7)
+    plan = plan_build(packaged(small_sources), before.state, T0 + 7)
 
     assert plan.note_type == "changed"
     assert plan.stamps.note_type == T0 + 7
@@ -299,7 +299,7 @@ def test_a_damaged_state_file_is_reported_with_its_line(
 
 def test_the_shipped_state_file_is_up_to_date() -> None:
     """questions/qa2anki.lock matches questions/: run `make deck` and commit it if not."""
-    plan = plan_build(rendered(QUESTIONS), read_state(state_path(QUESTIONS)), T0)
+    plan = plan_build(packaged(QUESTIONS), read_state(state_path(QUESTIONS)), T0)
 
     assert (plan.added, plan.changed, plan.removed, plan.note_type) == ((), (), (), "unchanged")
     assert state_path(QUESTIONS).read_text(encoding="utf-8") == format_state(plan.state)

@@ -6,7 +6,6 @@ import contextlib
 import fcntl
 import functools
 import gc
-import itertools
 import json
 import os
 import shutil
@@ -19,14 +18,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import genanki
-
 from qa2anki.cache import RenderCache, TopicCache
 from qa2anki.errors import OutputError
 from qa2anki.files import current_umask, fsync_dir
 from qa2anki.loader import load_deck, loader_fingerprint
 from qa2anki.model import Deck
-from qa2anki.package import MODEL_ID, build_package
+from qa2anki.package import MODEL_ID, PackagedDeck, Stamps, package_deck, write_collection
 from qa2anki.preview import GENERATOR_MARK, preview_page
 from qa2anki.render import render_deck, renderer_fingerprint
 from qa2anki.state import (
@@ -131,19 +128,20 @@ def build_deck(
     rendered = render_deck(
         deck, render_cache, progress and functools.partial(progress, "Rendering")
     )
+    packaged = package_deck(rendered)
+    del rendered  # each card's HTML is in its note now: a large deck's memory peaks lower
     state_file = state_path(source)
     now = int(time.time() if timestamp is None else timestamp)
     record = record_path(output)
     state = read_state(state_file)
-    plan = plan_build(rendered, state, now, read_record(record, same_as=(state_file, state)))
-    del state  # the plan keeps what it needs: a large deck's memory then peaks lower
+    plan = plan_build(packaged, state, now, read_record(record, same_as=(state_file, state)))
+    del state  # the plan keeps what it needs: likewise
     if not dry_run:
-        package = build_package(rendered, plan.stamps)
-        first_id = plan.stamps.latest * 1000
+        stamps = plan.stamps
         if progress is not None:
             progress("Writing", 0, deck.question_count)
-        write_atomically(output, lambda path: _write_apkg(package, path, first_id))
-        del rendered, package  # the cards' HTML, before the state file is made: likewise
+        write_atomically(output, lambda path: _write_apkg(packaged, stamps, path))
+        del packaged  # the notes, before the state file is made: likewise
         _write_states(plan, (record, state_file), output)
         if progress is not None:
             progress("Writing", deck.question_count, deck.question_count)
@@ -392,12 +390,12 @@ def remove_stale_temporaries(folder: Path) -> None:
             continue  # locked by a running build, or already gone
 
 
-def _write_apkg(package: genanki.Package, path: Path, first_id: int) -> None:
-    """Write the package as an .apkg whose bytes depend only on its content.
+def _write_apkg(packaged: PackagedDeck, stamps: Stamps, path: Path) -> None:
+    """Write the deck as an .apkg whose bytes depend only on its content.
 
-    genanki's scratch database goes to a folder we clean up; notes and cards are numbered
-    from ``first_id`` (derived from the stamps, so never in the future); the zip entries
-    carry a fixed time and mode.
+    The collection is made in a scratch folder we clean up; notes and cards are numbered
+    from the latest stamp (so never from a time in the future); the zip entries carry a
+    fixed time and mode.
     """
     with tempfile.TemporaryDirectory(prefix="qa2anki-") as scratch:
         db_path = Path(scratch) / "collection.anki2"
@@ -406,9 +404,7 @@ def _write_apkg(package: genanki.Package, path: Path, first_id: int) -> None:
             # A scratch file: no journal and no syncing (neither changes the file's bytes).
             connection.execute("PRAGMA journal_mode = OFF")
             connection.execute("PRAGMA synchronous = OFF")
-            # The timestamp genanki takes is unused: every note and the note type carry their
-            # own stamp.
-            package.write_to_db(connection.cursor(), first_id / 1000, itertools.count(first_id))
+            write_collection(packaged, stamps, connection, stamps.latest * 1000)
             connection.commit()
         finally:
             connection.close()

@@ -1,4 +1,5 @@
-"""Turn rendered questions into a genanki package: the note type, GUIDs, decks and notes.
+"""Turn rendered questions into notes and write them as an Anki collection: the note type,
+GUIDs, decks, notes and cards.
 
 The note type is matched by id when a deck is re-imported, and Anki copies it ("Name+")
 the moment its fields or templates differ in structure.  So ``MODEL_ID``, ``FIELDS`` and
@@ -9,11 +10,13 @@ structure may not.  ``tests/test_package.py`` pins them.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
-from collections.abc import Iterable, Mapping
+import sqlite3
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
-from typing import Any
+from typing import Any, NamedTuple
 
 import genanki
 
@@ -68,22 +71,6 @@ class _StampedModel(genanki.Model):  # type: ignore[misc]
         return dict(super().to_json(self.mod, deck_id))
 
 
-class _StampedNote(genanki.Note):  # type: ignore[misc]
-    """A genanki note (and its card) written with its own ``mod`` rather than the build time."""
-
-    def __init__(self, mod: int, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.mod = mod
-
-    def write_to_db(self, cursor: Any, timestamp: float, deck_id: int, id_gen: Any) -> None:
-        super().write_to_db(cursor, self.mod, deck_id, id_gen)
-
-    def _check_invalid_html_tags_in_fields(self) -> None:
-        """Skip genanki's guess at unescaped text: every field is HTML that the render stage
-        made from escaped text (a property test holds it to a list of tags), and the regex
-        costs a tenth of a large deck's write."""
-
-
 def note_type(mod: int = 0) -> genanki.Model:
     """Return the one note type every qa2anki note uses, stamped with ``mod``."""
     return _StampedModel(
@@ -99,32 +86,101 @@ def note_type(mod: int = 0) -> genanki.Model:
 
 def note_type_fingerprint() -> str:
     """Return a hash of everything a re-import would change in the note type."""
-    return _fingerprint(
+    data = _FINGERPRINT_JSON.encode(
         [MODEL_NAME, FIELDS, TEMPLATE_NAME, FRONT_TEMPLATE, BACK_TEMPLATE, card_css()]
     )
+    return hashlib.sha256(data.encode("utf-8")).hexdigest()[:20]
 
 
-def note_fingerprint(item: RenderedQuestion) -> str:
-    """Return a hash of everything a re-import would change in a question's note.
-
-    That is its fields and tags; not its subdeck, because Anki never moves an existing card
-    (the plan reports moves by comparing subdecks).
-    """
-    return _fingerprint([list(note_fields(item).values()), _note_tags(item)])
-
-
-# One encoder for every note: json.dumps with options builds a new one on each call.
+# The note type's hash is of this JSON text (notes' are built faster: see note_fingerprint).
 _FINGERPRINT_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
-def _fingerprint(content: object) -> str:
-    data = _FINGERPRINT_JSON.encode(content).encode("utf-8")
-    return hashlib.sha256(data).hexdigest()[:20]
+class PackagedNote(NamedTuple):
+    """A question's note as Anki will store it, worked out once for the plan and the writer."""
+
+    id: str
+    """The question id."""
+    guid: str
+    fields: tuple[str, ...]
+    """The fields' HTML, in ``FIELDS`` order."""
+    tags: tuple[str, ...]
+    subdeck: str
+    """The full name of the topic's subdeck."""
+    topic_slug: str
+    question: str
+    """The question's Markdown, as the state file records it."""
+    fingerprint: str
+    """A hash of everything a re-import would change in the note (see ``note_fingerprint``)."""
+
+
+@dataclass(frozen=True)
+class PackagedDeck:
+    """The deck's notes, ready to be planned and written: the output of this stage."""
+
+    deck: Deck
+    description_html: str
+    notes: tuple[PackagedNote, ...]
+
+
+def package_deck(rendered: RenderedDeck) -> PackagedDeck:
+    """Work out every note's fields, tags, GUID, subdeck and fingerprint, in source order."""
+    deck = rendered.deck
+    key = deck.key
+    notes = []
+    for item in rendered.questions:
+        question, topic = item.question, item.topic
+        fields = tuple(note_fields(item).values())
+        tags = tuple(_note_tags(item))
+        notes.append(
+            PackagedNote(
+                id=question.id,
+                guid=question_guid(key, question.id),
+                fields=fields,
+                tags=tags,
+                subdeck=topic_deck_name(deck, topic.name),
+                topic_slug=topic.slug,
+                question=question.q,
+                fingerprint=note_fingerprint(fields, tags),
+            )
+        )
+    return PackagedDeck(deck, rendered.description_html, tuple(notes))
+
+
+def note_fingerprint(fields: Sequence[str], tags: Sequence[str]) -> str:
+    """Return a hash of everything a re-import would change in a note: its fields and tags.
+
+    Not its subdeck, because Anki never moves an existing card (the plan reports moves by
+    comparing subdecks).  The hash is of the JSON text ``[[fields...],[tags...]]``, built
+    here string by string because it is worked out for every note of every build.
+    """
+    text = f"[[{','.join(map(_json_string, fields))}],[{','.join(map(_json_string, tags))}]]"
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
+
+
+# The JSON encoder's own string encoder (in C), as used with ensure_ascii=False.
+_json_string = json.encoder.encode_basestring
 
 
 def question_guid(deck_key: str, question_id: str) -> str:
-    """Return the note GUID for a question: from the deck key and question id, never the text."""
-    return str(genanki.guid_for(deck_key, question_id))
+    """Return the note GUID for a question: from the deck key and question id, never the text.
+
+    It is ``genanki.guid_for(deck_key, question_id)``: the first 8 bytes of the SHA-256 of
+    ``key__id`` written in Anki's base 91.  It is worked out here because it is needed for
+    every note of every build and genanki's is several times slower; a test holds the two
+    equal.
+    """
+    digest = hashlib.sha256(f"{deck_key}__{question_id}".encode()).digest()
+    number = int.from_bytes(digest[:8], "big")
+    digits = []
+    while number > 0:
+        number, digit = divmod(number, _BASE91_SIZE)
+        digits.append(_BASE91[digit])
+    return "".join(reversed(digits))
+
+
+_BASE91: str = genanki.util.BASE91_TABLE
+_BASE91_SIZE = len(_BASE91)
 
 
 def deck_id(deck_name: str) -> int:
@@ -139,28 +195,61 @@ def topic_deck_name(deck: Deck, topic_name: str) -> str:
     return f"{deck.name}::{topic_name}"
 
 
-def build_package(rendered: RenderedDeck, stamps: Stamps) -> genanki.Package:
-    """Package a rendered deck as one root deck with a subdeck per topic."""
-    deck = rendered.deck
+def write_collection(
+    packaged: PackagedDeck, stamps: Stamps, db: sqlite3.Connection, first_id: int
+) -> None:
+    """Write the deck into an empty SQLite database as the collection of an ``.apkg``.
+
+    genanki writes the collection's schema, its decks (one root deck, a subdeck per topic)
+    and the note type.  The notes and their cards go in as genanki's ``Note.write_to_db``
+    would write them (a test holds the rows equal), but in two statements rather than two
+    per note: at 100,000 questions that is most of the time genanki would take.  Notes and
+    cards are numbered from ``first_id``, each note followed by its card; a new card's
+    ``due`` is its place in the sources, so that Anki shows new cards in the sources' order.
+    """
+    deck = packaged.deck
     model = note_type(stamps.note_type)
-    root = genanki.Deck(deck_id(deck.name), deck.name, description=rendered.description_html)
+    root = genanki.Deck(deck_id(deck.name), deck.name, description=packaged.description_html)
     subdecks: dict[str, genanki.Deck] = {}
-    for position, item in enumerate(rendered.questions, start=1):
-        name = topic_deck_name(deck, item.topic.name)
-        if name not in subdecks:
-            subdecks[name] = genanki.Deck(deck_id(name), name)
-        subdecks[name].add_note(
-            _StampedNote(
-                stamps.notes[item.question.id],
-                model=model,
-                fields=list(note_fields(item).values()),
-                guid=question_guid(deck.key, item.question.id),
-                tags=_note_tags(item),
-                # A new card's due is its place in the new queue: keep the sources' order.
-                due=position,
+    for note in packaged.notes:
+        if note.subdeck not in subdecks:
+            subdecks[note.subdeck] = subdeck = genanki.Deck(deck_id(note.subdeck), note.subdeck)
+            subdeck.add_model(model)
+    cursor = db.cursor()
+    # The time genanki takes is unused: the note type carries its own stamp.
+    genanki.Package([root, *subdecks.values()]).write_to_db(
+        cursor, first_id / 1000, itertools.count(first_id)
+    )
+    mods = stamps.notes
+    cursor.executemany(
+        "INSERT INTO notes VALUES (?, ?, ?, ?, -1, ?, ?, ?, 0, 0, '')",
+        (
+            (
+                first_id + 2 * index,  # id
+                note.guid,
+                MODEL_ID,  # mid
+                mods[note.id],  # mod
+                f" {' '.join(note.tags)} ",  # tags, as genanki writes them
+                "\x1f".join(note.fields),  # flds
+                note.fields[0],  # sfld: genanki's sort field, the first
             )
-        )
-    return genanki.Package([root, *subdecks.values()])
+            for index, note in enumerate(packaged.notes)
+        ),
+    )
+    ids = {name: subdeck.deck_id for name, subdeck in subdecks.items()}
+    cursor.executemany(
+        "INSERT INTO cards VALUES (?, ?, ?, 0, ?, -1, 0, 0, ?, 0, 0, 0, 0, 0, 0, 0, 0, '')",
+        (
+            (
+                first_id + 2 * index + 1,  # id
+                first_id + 2 * index,  # nid
+                ids[note.subdeck],  # did
+                mods[note.id],  # mod
+                index + 1,  # due
+            )
+            for index, note in enumerate(packaged.notes)
+        ),
+    )
 
 
 def note_fields(item: RenderedQuestion) -> dict[str, str]:

@@ -22,8 +22,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from qa2anki.errors import StateError
-from qa2anki.model import RenderedDeck
-from qa2anki.package import Stamps, note_fingerprint, note_type_fingerprint, topic_deck_name
+from qa2anki.package import PackagedDeck, Stamps, note_type_fingerprint
 
 STATE_FILE = "qa2anki.lock"
 FORMAT = 1
@@ -130,9 +129,9 @@ def state_path(source: Path) -> Path:
 
 
 def plan_build(
-    rendered: RenderedDeck, previous: State, now: int, issued: State | None = None
+    packaged: PackagedDeck, previous: State, now: int, issued: State | None = None
 ) -> Plan:
-    """Compare the rendered deck with the previous state and stamp every note.
+    """Compare the deck's notes with the previous state and stamp every note.
 
     Unchanged notes keep their ``mod``; added and changed ones get ``now``, or one second
     after their previous ``mod`` when the clock says otherwise, so that it always advances.
@@ -142,7 +141,7 @@ def plan_build(
     back with them, but Anki already has the newer content with a later time: such notes are
     stamped later still, or Anki would keep what it has.
     """
-    deck = rendered.deck
+    deck = packaged.deck
     key_changed_from = None
     if previous.key is not None and previous.key != deck.key:
         # The GUIDs come from the key: to Anki every note is a new one, and no old one is
@@ -157,10 +156,8 @@ def plan_build(
     unchanged: list[str] = []
     moved: list[Moved] = []
     notes: dict[str, NoteEntry] = {}
-    for item in rendered.questions:
-        question_id = item.question.id
-        digest = note_fingerprint(item)
-        subdeck = topic_deck_name(deck, item.topic.name)
+    for note in packaged.notes:
+        question_id, digest, subdeck = note.id, note.fingerprint, note.subdeck
         old = previous.notes.get(question_id)
         if old is None:
             added.append(question_id)
@@ -175,8 +172,8 @@ def plan_build(
             # A renamed deck is one rename in Anki, not a move of every card.
             old_subdeck = _renamed(old.deck, renamed_from, deck.name)
             if old_subdeck != subdeck:
-                moved.append(Moved(question_id, old_subdeck, subdeck, item.topic.slug))
-        notes[question_id] = NoteEntry(digest, mod, subdeck, item.question.q)
+                moved.append(Moved(question_id, old_subdeck, subdeck, note.topic_slug))
+        notes[question_id] = NoteEntry(digest, mod, subdeck, note.question)
 
     removed = tuple(
         Removed(question_id, _renamed(entry.deck, renamed_from, deck.name), entry.question)
