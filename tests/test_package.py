@@ -24,7 +24,9 @@ from qa2anki.package import (
     PackagedDeck,
     Stamps,
     deck_id,
+    note_fields,
     note_fingerprint,
+    note_tags,
     note_type,
     package_deck,
     question_guid,
@@ -180,6 +182,22 @@ def test_notes_fields_tags_and_order(small_sources: Path) -> None:
     assert [row[4] for row in rows] == [1, 2, 3]
     assert [row[5] for row in rows] == [0, 0, 0]
     assert '<span class="nb">print</span>' in second[1]
+
+
+def test_each_note_has_its_questions_fields_tags_and_subdeck(small_sources: Path) -> None:
+    for source in (small_sources, QUESTIONS):
+        rendered = render_deck(load_deck(source))
+        notes = package_deck(rendered).notes
+
+        assert len(notes) == len(rendered.questions)
+        for note, item in zip(notes, rendered.questions, strict=True):
+            assert note.id == item.question.id
+            assert note.fields == tuple(note_fields(item).values())
+            assert note.tags == note_tags(item)
+            assert note.subdeck == f"{rendered.deck.name}::{item.topic.name}"
+            assert note.topic_slug == item.topic.slug
+            assert note.question == item.question.q
+            assert note.fingerprint == note_fingerprint(note.fields, note.tags)
 
 
 def test_topic_names_are_escaped_in_their_field(tmp_path: Path) -> None:

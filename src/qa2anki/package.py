@@ -124,24 +124,35 @@ class PackagedDeck:
 
 
 def package_deck(rendered: RenderedDeck) -> PackagedDeck:
-    """Work out every note's fields, tags, GUID, subdeck and fingerprint, in source order."""
+    """Work out every note's fields, tags, GUID, subdeck and fingerprint, in source order.
+
+    Each note's fields are ``note_fields`` and its tags ``note_tags``; what is the same for a
+    whole topic is worked out once per topic.
+    """
     deck = rendered.deck
     key = deck.key
     notes = []
+    topic = None
     for item in rendered.questions:
-        question, topic = item.question, item.topic
-        fields = tuple(note_fields(item).values())
-        tags = tuple(_note_tags(item))
+        question = item.question
+        if item.topic is not topic:
+            topic = item.topic
+            subdeck = topic_deck_name(deck, topic.name)
+            topic_field = escape(topic.name)
+            topic_tags = (topic.slug, *topic.tags)
+            plain_tags = _unique(topic_tags)
+        fields = (item.question_html, item.answer_html, topic_field, escape(question.id))
+        tags = _unique((*topic_tags, *question.tags)) if question.tags else plain_tags
         notes.append(
             PackagedNote(
-                id=question.id,
-                guid=question_guid(key, question.id),
-                fields=fields,
-                tags=tags,
-                subdeck=topic_deck_name(deck, topic.name),
-                topic_slug=topic.slug,
-                question=question.q,
-                fingerprint=note_fingerprint(fields, tags),
+                question.id,
+                question_guid(key, question.id),
+                fields,
+                tags,
+                subdeck,
+                topic.slug,
+                question.q,
+                note_fingerprint(fields, tags),
             )
         )
     return PackagedDeck(deck, rendered.description_html, tuple(notes))
@@ -263,9 +274,10 @@ def note_fields(item: RenderedQuestion) -> dict[str, str]:
     return dict(zip(FIELDS, values, strict=True))
 
 
-def _note_tags(item: RenderedQuestion) -> list[str]:
+def note_tags(item: RenderedQuestion) -> tuple[str, ...]:
+    """Return the note's tags: the topic's slug and tags, then the question's, each once."""
     return _unique((item.topic.slug, *item.topic.tags, *item.question.tags))
 
 
-def _unique(tags: Iterable[str]) -> list[str]:
-    return list(dict.fromkeys(tags))
+def _unique(tags: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(tags))
