@@ -195,6 +195,12 @@ CLI_CASES = [
         "qa2anki: internal error: ",
     ),
     Case(
+        "`-o OUTPUT/`: an output name that ends with a slash",
+        "`OUTPUT/: is a folder, not a file`, exit status 1; nothing is written",
+        "test_cli.py::test_an_output_name_ending_with_a_slash_is_a_folder",
+        "is a folder, not a file",
+    ),
+    Case(
         "A reader that goes away (`qa2anki build --dry-run | head -1`)",
         "Output stops quietly, exit status 1; no internal error",
         "test_cli.py::test_a_reader_that_goes_away_stops_the_output_quietly",

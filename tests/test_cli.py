@@ -133,6 +133,18 @@ def test_build_output_error_is_one_line_and_exit_1(small_sources: Path, tmp_path
     assert result.stderr == f"{tmp_path}: is a folder, not a file\n"
 
 
+@pytest.mark.parametrize("command", ["build", "preview"])
+def test_an_output_name_ending_with_a_slash_is_a_folder(
+    small_sources: Path, tmp_path: Path, command: str
+) -> None:
+    output = f"{tmp_path / 'new'}/"
+
+    result = runner.invoke(app, [command, str(small_sources), "-o", output])
+
+    assert (result.exit_code, result.stderr) == (1, f"{output}: is a folder, not a file\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["small"]
+
+
 def test_missing_source_folder(tmp_path: Path) -> None:
     result = runner.invoke(app, ["check", str(tmp_path / "nope")])
 

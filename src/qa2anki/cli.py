@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Annotated, ClassVar, NoReturn, ParamSpec, Type
 import typer
 
 from qa2anki import __version__
-from qa2anki.errors import Qa2AnkiError, ValidationError
+from qa2anki.errors import OutputError, Qa2AnkiError, ValidationError
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
@@ -126,7 +126,7 @@ def build(
     source: SourceArgument = Path("questions"),
     *,
     output: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
             "--output",
             "-o",
@@ -169,7 +169,7 @@ def build(
         with _ProgressBar(enabled=not quiet and sys.stderr.isatty()) as progress:
             result = pipeline.build_deck(
                 source,
-                output,
+                _output_file(output),
                 dry_run=dry_run,
                 force=force,
                 cache_dir=pipeline.DEFAULT_CACHE_DIR,
@@ -206,7 +206,7 @@ def build(
 def preview(
     source: SourceArgument = Path("questions"),
     output: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
             "--output",
             "-o",
@@ -230,7 +230,7 @@ def preview(
     from qa2anki.build import build_preview
 
     try:
-        result = build_preview(source, output, force=force)
+        result = build_preview(source, _output_file(output), force=force)
     except Qa2AnkiError as exc:
         _fail(exc, "nothing was written")
     deck = result.deck
@@ -386,6 +386,13 @@ class _ProgressBar:
         if stage not in self.tasks:
             self.tasks[stage] = self.bar.add_task(stage, total=total)
         self.bar.update(self.tasks[stage], completed=done)
+
+
+def _output_file(output: str | None) -> Path | None:
+    """Return an output option as a path; a name that ends with a slash is a folder's."""
+    if output is not None and output.endswith(("/", os.sep)):
+        raise OutputError(f"{output}: is a folder, not a file")
+    return None if output is None else Path(output)
 
 
 def _fail(exc: Qa2AnkiError, consequence: str = "") -> NoReturn:
