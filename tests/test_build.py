@@ -527,6 +527,7 @@ def test_a_running_build_keeps_its_temporary_file_from_other_builds(
 
 # The pipeline in a child process, with the write slowed down so a test can act mid-write:
 # "hang" writes half a deck to the temporary file, says so, and waits to be killed;
+# "hang-collection" does so halfway through writing the collection;
 # "race" waits until two builds have both written their temporary files, then finishes.
 CHILD_BUILD = """
 import sys, time
@@ -535,6 +536,16 @@ from qa2anki import build
 
 source, output, mode = sys.argv[1:]
 real_write = build._write_apkg
+real_collection = build.write_collection
+
+def slow_collection(packaged, stamps, db, first_id):
+    real_collection(packaged, stamps, db, first_id)
+    db.commit()
+    print("collecting", flush=True)
+    time.sleep(60)
+
+if mode == "hang-collection":
+    build.write_collection = slow_collection
 
 def slow_write(packaged, stamps, path):
     real_write(packaged, stamps, path)
@@ -589,6 +600,33 @@ def test_a_build_killed_mid_write_keeps_the_old_deck(small_sources: Path, tmp_pa
     # The next build removes the leftover once no build holds it and it is no longer new.
     old = time.time() - STALE_TEMP_SECONDS - 5
     os.utime(out / leftover, (old, old))
+    build_deck(small_sources, output)
+    assert temporaries(out) == []
+
+
+def test_a_build_killed_mid_collection_leaves_nothing_the_next_build_keeps(
+    small_sources: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    output = out / "deck.apkg"
+    yesterday = previous_deck(small_sources, output)
+    scratch_before = set(Path(tempfile.gettempdir()).glob("qa2anki-*"))
+
+    child = child_build(small_sources, output, "hang-collection")
+    assert child.stdout is not None
+    assert child.stdout.readline() == "collecting\n"
+    # The temporary deck, and the collection being written beside it: nothing elsewhere.
+    leftovers = temporaries(out)
+    assert len(leftovers) == 2
+    child.send_signal(signal.SIGKILL)
+    child.wait(timeout=30)
+    child.stdout.close()
+
+    assert output.read_bytes() == yesterday
+    assert set(Path(tempfile.gettempdir()).glob("qa2anki-*")) == scratch_before
+    old = time.time() - STALE_TEMP_SECONDS - 5
+    for name in leftovers:
+        os.utime(out / name, (old, old))
     build_deck(small_sources, output)
     assert temporaries(out) == []
 

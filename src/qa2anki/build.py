@@ -393,12 +393,15 @@ def remove_stale_temporaries(folder: Path) -> None:
 def _write_apkg(packaged: PackagedDeck, stamps: Stamps, path: Path) -> None:
     """Write the deck as an .apkg whose bytes depend only on its content.
 
-    The collection is made in a scratch folder we clean up; notes and cards are numbered
-    from the latest stamp (so never from a time in the future); the zip entries carry a
-    fixed time and mode.
+    The collection is made in a scratch file beside ``path``, named and locked like it, so
+    that a killed build's is cleaned up like its temporary deck (``remove_stale_temporaries``).
+    Notes and cards are numbered from the latest stamp (so never from a time in the future);
+    the zip entries carry a fixed time and mode.
     """
-    with tempfile.TemporaryDirectory(prefix="qa2anki-") as scratch:
-        db_path = Path(scratch) / "collection.anki2"
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX)
+    db_path = Path(name)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
         connection = sqlite3.connect(db_path)
         try:
             # A scratch file: no journal and no syncing (neither changes the file's bytes).
@@ -414,6 +417,9 @@ def _write_apkg(packaged: PackagedDeck, stamps: Stamps, path: Path) -> None:
             with db_path.open("rb") as db, archive.open(database, "w") as entry:
                 shutil.copyfileobj(db, entry, 1 << 20)
             archive.writestr(_zip_entry("media", 2), "{}")
+    finally:
+        db_path.unlink(missing_ok=True)
+        os.close(fd)
 
 
 def _write_text(path: Path, text: str) -> None:
