@@ -250,6 +250,26 @@ def test_the_same_inputs_give_the_same_bytes(small_sources: Path, tmp_path: Path
         assert {info.date_time for info in archive.infolist()} == {build.ZIP_TIME}
 
 
+def test_a_rebuild_from_the_cache_imports_neither_markdown_nor_pygments_lexers(
+    small_sources: Path, tmp_path: Path
+) -> None:
+    """Importing them takes longer than a rebuild whose texts are all in the cache."""
+    cache = tmp_path / "cache"
+    build_deck(small_sources, tmp_path / "deck.apkg", cache_dir=cache)
+    heavy = ("markdown_it", "pygments.lexers", "pygments.formatters")
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from qa2anki.build import build_deck\n"
+        f"build_deck(Path({str(small_sources)!r}), Path({str(tmp_path / 'deck.apkg')!r}),"
+        f" cache_dir=Path({str(cache)!r}))\n"
+        f"print(sorted(m for m in {heavy!r} if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+
+    assert done.stdout == "[]\n"
+
+
 def test_a_one_word_edit_changes_the_bytes(small_sources: Path, tmp_path: Path) -> None:
     first = build_deck(small_sources, tmp_path / "first.apkg", timestamp=1_700_000_000).output
     basics = small_sources / "01-basics.yaml"

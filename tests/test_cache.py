@@ -6,6 +6,7 @@ import multiprocessing
 import multiprocessing.pool
 import sqlite3
 from collections.abc import Iterator
+from importlib.machinery import ModuleSpec
 from pathlib import Path
 from typing import Any
 
@@ -106,10 +107,21 @@ def test_a_renderer_or_css_change_invalidates_every_entry(
     build_deck(small_sources, tmp_path / "d.apkg", timestamp=STAMP, cache_dir=cache_dir)
     old_entries = entries(cache_dir)
     if change == "css":
-        css = render.card_css() + ".qa2anki { color: red; }\n"
-        monkeypatch.setattr(render, "card_css", lambda: css)
+        colours = tmp_path / "code-colours.css"
+        colours.write_bytes(render.CODE_CSS_FILE.read_bytes() + b".highlight .k { color: red }\n")
+        monkeypatch.setattr(render, "CODE_CSS_FILE", colours)
     elif change == "markdown-it version":
-        monkeypatch.setattr(markdown_it, "__version__", markdown_it.__version__ + ".post1")
+        # The version is read from the file that sets it, found through the module's spec.
+        spec = markdown_it.__spec__
+        assert spec is not None
+        assert spec.origin is not None
+        init = tmp_path / "__init__.py"
+        init.write_bytes(
+            Path(spec.origin).read_bytes().replace(b"__version__ = ", b"__version__ = '9' + ")
+        )
+        monkeypatch.setattr(
+            markdown_it, "__spec__", ModuleSpec("markdown_it", None, origin=str(init))
+        )
     else:
         code = tmp_path / "render.py"
         code.write_bytes(Path(render.__file__).read_bytes() + b"# a new rule\n")

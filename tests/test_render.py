@@ -13,7 +13,14 @@ from hypothesis import strategies as st
 
 from conftest import QUESTIONS
 from qa2anki.loader import load_deck
-from qa2anki.render import card_css, highlight_code, render_deck, render_markdown
+from qa2anki.render import (
+    CODE_CSS_FILE,
+    card_css,
+    code_css,
+    highlight_code,
+    render_deck,
+    render_markdown,
+)
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 GOLDEN_CASES = sorted(path.stem for path in GOLDEN.glob("*.md"))
@@ -165,6 +172,12 @@ def test_any_code_shows_exactly_its_text(code: str, language: str) -> None:
 
 
 class TestCss:
+    def test_the_code_colours_file_is_made_from_the_pygments_styles(self) -> None:
+        assert CODE_CSS_FILE.read_text(encoding="utf-8") == code_css(), (
+            "run: .venv/bin/python tests/code_css.py"
+        )
+        assert card_css().endswith(code_css())
+
     def test_night_mode_selectors_for_every_client(self) -> None:
         css = card_css()
 

@@ -1,4 +1,4 @@
-"""The pipeline: load → validate → render → package → write (or preview → write)."""
+"""The pipeline: load → validate → render → package → plan → write (or preview → write)."""
 
 from __future__ import annotations
 

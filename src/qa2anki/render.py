@@ -18,23 +18,25 @@ import sys
 from collections.abc import Callable, Sequence
 from functools import cache, lru_cache
 from html import escape
+from importlib.util import find_spec
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import markdown_it
 import mdurl
 import pygments
-from markdown_it import MarkdownIt
-from markdown_it.renderer import RendererHTML
-from markdown_it.token import Token
-from markdown_it.utils import EnvType, OptionsDict
-from pygments import highlight
-from pygments.formatters import HtmlFormatter
-from pygments.lexer import Lexer
-from pygments.lexers import get_lexer_by_name
-from pygments.util import ClassNotFound
 
 from qa2anki.cache import RenderCache
 from qa2anki.model import Deck, RenderedDeck, RenderedQuestion
+
+# markdown-it and Pygments' lexers and formatter are imported when there is something to
+# render: a rebuild whose texts are all in the render cache needs none of them.
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.renderer import RendererHTML
+    from markdown_it.token import Token
+    from markdown_it.utils import EnvType, OptionsDict
+    from pygments.formatters import HtmlFormatter
+    from pygments.lexer import Lexer
 
 LIGHT_STYLE = "xcode"
 NIGHT_STYLE = "lightbulb"
@@ -137,16 +139,26 @@ def _render_chunk(texts: list[str]) -> list[str]:
 @cache
 def renderer_fingerprint() -> str:
     """Return a hash of everything that decides the HTML of a text, for the render cache:
-    this module's code, Python's and the libraries' versions, the code styles and the CSS."""
+    this module's code (the card layout CSS included), the code colours, Python's version
+    and the Markdown and Pygments libraries' versions."""
     parts = [
         Path(__file__).read_bytes(),
+        CODE_CSS_FILE.read_bytes(),
         sys.version.encode(),
-        markdown_it.__version__.encode(),
+        # markdown-it's version, from the file that sets it: importing markdown-it itself
+        # takes longer than a rebuild that finds every text in the cache.
+        _module_file_bytes("markdown_it"),
         mdurl.__version__.encode(),
         pygments.__version__.encode(),
-        card_css().encode(),
     ]
     return hashlib.sha256(b"\0".join(parts)).hexdigest()
+
+
+def _module_file_bytes(name: str) -> bytes:
+    spec = find_spec(name)
+    if spec is None or spec.origin is None:
+        raise ModuleNotFoundError(name)
+    return Path(spec.origin).read_bytes()
 
 
 def render_markdown(text: str) -> str:
@@ -174,20 +186,34 @@ def highlight_code(code: str, language: str) -> str:
         body = escape(code, quote=False)
         css_class = "highlight"
     else:
-        body = highlight(code, lexer, _FORMATTER)
+        from pygments import highlight
+
+        body = highlight(code, lexer, _formatter())
         css_class = f"highlight language-{escape(language.lower())}"
     # Keep Anki's MathJax (v3 and v4 class names) away from code that contains \( or \[.
     return f'<pre class="{css_class} tex2jax_ignore mathjax_ignore"><code>{body}</code></pre>'
 
 
+# The code colours' CSS, made from the Pygments styles by ``code_css`` and kept in a file so
+# that a build need not import Pygments' formatter (tests/test_render.py holds the two equal;
+# `python tests/code_css.py` writes it again).
+CODE_CSS_FILE = Path(__file__).with_name("code-colours.css")
+
+
 @cache
 def card_css() -> str:
     """Return the note type's CSS: the card layout, then code colours for light and night."""
+    return _CARD_CSS.strip() + "\n" + CODE_CSS_FILE.read_text(encoding="utf-8")
+
+
+def code_css() -> str:
+    """Return the CSS of the code colours, light and night, made from the Pygments styles."""
+    from pygments.formatters import HtmlFormatter
+
     light = HtmlFormatter(style=LIGHT_STYLE)
     night = HtmlFormatter(style=NIGHT_STYLE)
     night_prefixes = [f"{night_class} .highlight" for night_class in NIGHT_SELECTORS]
     parts = [
-        _CARD_CSS.strip(),
         "/* Code, light (Pygments style '" + LIGHT_STYLE + "') */",
         *_background_rules(light, [".highlight"]),
         *light.get_token_style_defs(".highlight"),  # type: ignore[no-untyped-call]
@@ -206,12 +232,19 @@ def _background_rules(formatter: HtmlFormatter[str], prefixes: Sequence[str]) ->
     return [rule.replace(" ,", ",") for rule in rules if " .hll " not in rule]
 
 
-_FORMATTER: HtmlFormatter[str] = HtmlFormatter(nowrap=True)
+@cache
+def _formatter() -> HtmlFormatter[str]:
+    from pygments.formatters import HtmlFormatter
+
+    return HtmlFormatter(nowrap=True)
 
 
 @cache
 def _lexer(language: str) -> Lexer | None:
     """Return the lexer for a language name; looked up once (a lexer keeps no state)."""
+    from pygments.lexers import get_lexer_by_name
+    from pygments.util import ClassNotFound
+
     try:
         # Keep leading and trailing blank lines: the card shows the code exactly as written.
         return get_lexer_by_name(language, stripnl=False, ensurenl=True)
@@ -229,6 +262,8 @@ def _render_fence(
 
 @cache
 def _markdown() -> MarkdownIt:
+    from markdown_it import MarkdownIt
+
     md = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
     # "&amp;" in a question is the five characters people typed, not an encoded "&".
     md.disable("entity")
