@@ -101,7 +101,10 @@ def _render_all(texts: list[str], progress: Progress | None) -> list[str]:
     rendered: list[str] = []
     if progress is not None:
         progress(0, len(texts))
-    pool = _pool(workers) if len(texts) >= PARALLEL_MIN and workers > 1 else None
+    parallel = len(texts) >= PARALLEL_MIN and workers > 1
+    if parallel:
+        _markdown()  # imported and set up once, for every worker rather than by each
+    pool = _pool(workers) if parallel else None
     # A pool's workers ignore Ctrl-C; leaving the block on it (or anything else) stops them.
     with pool or contextlib.nullcontext():
         parts = pool.imap(_render_chunk, chunks) if pool else map(_render_chunk, chunks)
