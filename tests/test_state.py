@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import shutil
+from enum import IntEnum
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from conftest import QUESTIONS
 from qa2anki.errors import StateError
@@ -14,6 +17,7 @@ from qa2anki.loader import load_deck
 from qa2anki.package import PackagedDeck, package_deck
 from qa2anki.render import render_deck
 from qa2anki.state import (
+    _HEADER,
     STATE_FILE,
     Entry,
     Moved,
@@ -257,6 +261,9 @@ GOOD_HEAD = '{"format": 1, "key": "k", "deck": "D", "note_type": {"hash": "h", "
     ("text", "line", "why"),
     [
         ('{\n  "format": 1,\n<<<<<<< HEAD\n', 3, "it has unresolved merge conflict markers"),
+        ('=======\n{"format": 1}\n', 1, "it has unresolved merge conflict markers"),
+        ('{"format": 1}\n>>>>>>> main', 2, "it has unresolved merge conflict markers"),
+        ('{"format": 1}\n>>>>>>>main\n', 2, "it is not valid JSON (Extra data)"),
         ('{\n  "format": 1,\n  "key": \n}\n', 4, "it is not valid JSON (Expecting value)"),
         ('{"format": 2}\n', None, "format 2 is not 1"),
         ('{"format": true}\n', None, "format True is not 1"),
@@ -280,6 +287,17 @@ GOOD_HEAD = '{"format": 1, "key": "k", "deck": "D", "note_type": {"hash": "h", "
             "note 'gil': 'deck' is not text: 7",
         ),
         (GOOD_HEAD + ', "notes": {\n    "gil": []\n}}', 2, "note 'gil' is not an object"),
+        (
+            GOOD_HEAD + ', "notes": {\n    "a": {"hash": "h", "mod": 5, "deck": "D", "question":'
+            ' "<<<<<<< ?"},\n    "b": {"hash": "h", "mod": true, "deck": "D", "question": "Q"}\n}}',
+            3,
+            "note 'b': 'mod' is not a time in seconds: True",
+        ),
+        (
+            GOOD_HEAD + ', "notes": {\n    "gil": {"hash": "h", "mod": 5, "deck": "D::T"}\n}}',
+            2,
+            "note 'gil': 'question' is not text: None",
+        ),
     ],
 )
 def test_a_damaged_state_file_is_reported_with_its_line(
@@ -358,3 +376,77 @@ def test_a_record_like_the_state_file_is_not_read_twice(tmp_path: Path) -> None:
     assert other == state
     record.write_text("<<<<<<< HEAD\n", encoding="utf-8")
     assert read_record(record, same_as=(state_file, state)) is None
+
+
+# Text as it can reach a state file: any character, lone surrogates included, and more often
+# those that JSON escapes or that are line breaks to some readers but not to JSON.
+ODD_TEXT = st.text(
+    st.one_of(
+        st.characters(),
+        st.sampled_from(['"', "\\", "/", "\n", "\r", "\t", "\x00", "\x1f", "\x7f", "\x85"]),
+        st.sampled_from(["\u2028", "\u2029", "\ufeff", "\ud800", "\udfff", "é", "\U0001f600"]),
+    )
+)
+
+
+def reference_format(state: State) -> str:
+    """Write a state file the plain way: a JSON encoder for every value of every line."""
+    assert state.note_type is not None
+    encoder = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": "))
+    head = {
+        "comment": _HEADER,
+        "format": 1,
+        "key": state.key,
+        "deck": state.deck,
+        "note_type": {"hash": state.note_type.hash, "mod": state.note_type.mod},
+    }
+    notes = [
+        f"    {encoder.encode(question_id)}: "
+        + encoder.encode(
+            {"hash": entry.hash, "mod": entry.mod, "deck": entry.deck, "question": entry.question}
+        )
+        for question_id, entry in sorted(state.notes.items())
+    ]
+    lines = ["{", *(f"  {encoder.encode(k)}: {encoder.encode(v)}," for k, v in head.items())]
+    lines += ['  "notes": {', *([",\n".join(notes)] if notes else []), "  }", "}"]
+    return "\n".join(lines) + "\n"
+
+
+def states(text: st.SearchStrategy[str], mod: st.SearchStrategy[int]) -> st.SearchStrategy[State]:
+    note = st.builds(NoteEntry, text, mod, text, text)
+    return st.builds(
+        State,
+        key=text,
+        deck=text,
+        note_type=st.builds(Entry, text, mod),
+        notes=st.dictionaries(text, note, max_size=6),
+    )
+
+
+class Level(IntEnum):
+    ONE = 1
+
+
+@given(states(ODD_TEXT, st.one_of(st.integers(), st.booleans(), st.just(Level.ONE))))
+def test_the_state_file_text_is_what_a_json_encoder_writes(state: State) -> None:
+    assert format_state(state) == reference_format(state)
+
+
+def test_values_of_other_types_are_written_as_a_json_encoder_writes_them() -> None:
+    odd = NoteEntry(None, 2.5, 7, ["q"])  # type: ignore[arg-type]
+    state = State(key="k", deck="D", note_type=Entry("h", 1), notes={"a": odd, "b": odd})
+
+    assert format_state(state) == reference_format(state)
+    assert '    "a": {"hash": null, "mod": 2.5, "deck": 7, "question": ["q"]},\n' in (
+        format_state(state)
+    )
+
+
+@given(states(st.text(), st.integers(min_value=1, max_value=2**32 - 1)))
+def test_every_state_file_reads_back_as_the_state_it_was_written_from(
+    tmp_path_factory: pytest.TempPathFactory, state: State
+) -> None:
+    path = tmp_path_factory.mktemp("state") / STATE_FILE
+    path.write_text(format_state(state), encoding="utf-8")
+
+    assert read_state(path) == state
