@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import shutil
+from collections.abc import Callable
 from enum import IntEnum
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -32,6 +35,9 @@ from qa2anki.state import (
     read_state,
     state_path,
 )
+from qa2anki.state import _parse_checked as parse_checked
+from qa2anki.state import _parse_well_formed as parse_well_formed
+from qa2anki.state import _Unexpected as Unexpected
 
 T0 = 1_700_000_000
 
@@ -450,3 +456,97 @@ def test_every_state_file_reads_back_as_the_state_it_was_written_from(
     path.write_text(format_state(state), encoding="utf-8")
 
     assert read_state(path) == state
+
+
+JSON = st.recursive(
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.sampled_from([0, 1, 1.0, -1, 2**32 - 1, 2**32, 10**20]),
+        st.integers(),
+        st.floats(allow_nan=False),
+        st.text(max_size=3),
+    ),
+    lambda inner: st.lists(inner, max_size=2) | st.dictionaries(st.text(max_size=3), inner),
+    max_leaves=4,
+)
+
+
+def set_item(target: dict[str, Any], name: str, value: object) -> None:
+    target[name] = value
+
+
+# Values next to those qa2anki writes: times just outside the range, text that is a number.
+NEAR_MISSES: list[object] = [0, -1, 1, 1.0, 2**32 - 1, 2**32, True, False, None, "", "1", []]
+
+
+def damages(data: dict[str, Any]) -> st.SearchStrategy[Callable[[], None]]:
+    """Ways to change one thing in state file data: a value, a missing or an extra key."""
+    notes = data.get("notes")
+    places = [data, data.get("note_type"), notes]
+    places += notes.values() if isinstance(notes, dict) else []
+    keys = st.sampled_from([place for place in places if isinstance(place, dict)]).flatmap(
+        lambda place: st.tuples(st.just(place), st.sampled_from([*place, "other"]))
+    )
+    return st.one_of(
+        st.builds(lambda at, v: lambda: set_item(at[0], at[1], v), keys, JSON),
+        st.builds(lambda at: lambda: at[0].pop(at[1], None), keys),
+    )
+
+
+@given(st.data(), states(st.text(max_size=3), st.integers(min_value=1, max_value=2**32 - 1)))
+def test_the_quick_reading_agrees_with_the_checked_one(data: st.DataObject, state: State) -> None:
+    """On data as qa2anki writes it the quick path answers; else the checked one decides."""
+    parsed = json.loads(format_state(state))
+    assert parse_well_formed(parsed) == parse_checked(parsed) == state
+
+    for _ in range(data.draw(st.integers(min_value=1, max_value=3))):
+        data.draw(damages(parsed))()
+
+    quick = parse_well_formed(parsed)
+    try:
+        checked = parse_checked(parsed)
+    except Unexpected:
+        assert quick is None
+    else:
+        assert quick in (None, checked)
+
+
+def test_each_value_next_to_a_good_one_is_left_to_the_checked_reading() -> None:
+    notes = {"a": NoteEntry("h1", 5, "D::A", "Q?"), "b": NoteEntry("h2", 6, "D::B", "R?")}
+    good = json.loads(format_state(State("k", "D", Entry("h", 4), notes)))
+    places = [good, good["note_type"], good["notes"], *good["notes"].values()]
+    for index, place in enumerate(places):
+        for name in [*place, "other"]:
+            for value in [*NEAR_MISSES, REMOVED]:
+                data = copy.deepcopy(good)
+                target = [data, data["note_type"], data["notes"], *data["notes"].values()][index]
+                if value is REMOVED:
+                    target.pop(name, None)
+                else:
+                    target[name] = value
+                quick = parse_well_formed(data)
+                try:
+                    checked = parse_checked(data)
+                except Unexpected:
+                    assert quick is None, (name, value)
+                else:
+                    assert quick in (None, checked), (name, value)
+
+
+REMOVED = object()
+
+
+def test_a_state_file_as_qa2anki_writes_it_is_read_the_quick_way(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The checked reading is the slower one on a large deck: it is for damaged files."""
+    expected = read_state(state_path(QUESTIONS))
+
+    def refuse(data: object) -> State:
+        raise AssertionError("read the slow way")
+
+    monkeypatch.setattr("qa2anki.state._parse_checked", refuse)
+
+    assert read_state(state_path(QUESTIONS)) == expected
+    assert len(expected.notes) > 10

@@ -33,7 +33,8 @@ _HEADER = (
 )
 
 
-@dataclass(frozen=True)
+# Slots: a large deck's state holds one entry per question, made afresh on every build.
+@dataclass(frozen=True, slots=True)
 class Entry:
     """What one note (or the note type) contained, and since when."""
 
@@ -41,7 +42,7 @@ class Entry:
     mod: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NoteEntry(Entry):
     """A question's note: its hash and mod, its subdeck, and its question text."""
 
@@ -49,7 +50,7 @@ class NoteEntry(Entry):
     question: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class State:
     """The state file's content.
 
@@ -367,6 +368,65 @@ _LATEST_TIME = 2**32
 
 
 def _parse(data: object) -> State:
+    """Return the state in a state file's JSON data; ``_Unexpected`` says what is wrong."""
+    state = _parse_well_formed(data)
+    return state if state is not None else _parse_checked(data)
+
+
+def _parse_well_formed(data: object) -> State | None:
+    """Return the state in data as qa2anki writes it, quickly; None if anything is not so.
+
+    A large deck's state file has a note per question: this checks each with a few type
+    tests and no call, and ``_parse_checked`` then finds what is wrong and says so.  Its
+    tests are as strict as those of ``_parse_checked`` or stricter: JSON data holds no
+    subclasses, and a ``format`` of ``1.0``, say, is left to it.
+    """
+    try:
+        if type(data) is not dict:
+            raise _NotWellFormed
+        form, key, deck = data["format"], data["key"], data["deck"]
+        note_type, notes = data["note_type"], data["notes"]
+        if not (
+            type(form) is int
+            and form == FORMAT
+            and type(key) is str
+            and type(deck) is str
+            and type(note_type) is dict
+            and type(notes) is dict
+        ):
+            raise _NotWellFormed
+        type_hash, type_mod = note_type["hash"], note_type["mod"]
+        if not (type(type_hash) is str and type(type_mod) is int and 0 < type_mod < _LATEST_TIME):
+            raise _NotWellFormed
+        entries = {}
+        for question_id, value in notes.items():
+            if type(value) is not dict:
+                raise _NotWellFormed
+            digest, mod, subdeck, question = (
+                value["hash"],
+                value["mod"],
+                value["deck"],
+                value["question"],
+            )
+            if not (
+                type(digest) is str
+                and type(mod) is int
+                and 0 < mod < _LATEST_TIME
+                and type(subdeck) is str
+                and type(question) is str
+            ):
+                raise _NotWellFormed
+            entries[question_id] = NoteEntry(digest, mod, subdeck, question)
+    except (_NotWellFormed, KeyError):
+        return None
+    return State(key=key, deck=deck, note_type=Entry(type_hash, type_mod), notes=entries)
+
+
+class _NotWellFormed(Exception):
+    """Data that is not as qa2anki writes it: ``_parse_checked`` tells how."""
+
+
+def _parse_checked(data: object) -> State:
     top = _object(data, "the file")
     if top.get("format") != FORMAT or isinstance(top.get("format"), bool):
         raise _Unexpected(f"format {top.get('format')!r} is not {FORMAT}")
