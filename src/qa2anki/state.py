@@ -318,9 +318,9 @@ def format_state(state: State) -> str:
     if state.notes:
         entries = sorted(state.notes.items())
         lines.append(",\n".join(_note_lines_quickly(entries) or _note_lines(entries)))
-    lines.append("  }")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+    # The final newline as an empty last line: adding it after joining would copy the text.
+    lines += ["  }", "}", ""]
+    return "\n".join(lines)
 
 
 def _note_lines(entries: Sequence[tuple[str, NoteEntry]]) -> list[str]:
