@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import marshal
 import multiprocessing
 import multiprocessing.pool
 import sqlite3
+import zlib
 from collections.abc import Iterator
 from importlib.machinery import ModuleSpec
 from pathlib import Path
@@ -16,7 +18,7 @@ import pytest
 from conftest import INVALID
 from qa2anki import loader, render
 from qa2anki.build import build_deck
-from qa2anki.cache import RenderCache, TopicCache, cache_key
+from qa2anki.cache import RenderCache, TopicCache, bundle_key, cache_key
 from qa2anki.errors import ValidationError
 from qa2anki.loader import load_deck
 from qa2anki.model import Deck
@@ -61,6 +63,22 @@ def entries(cache_dir: Path) -> dict[str, str]:
         return dict(db.execute("SELECT key, html FROM entries").fetchall())
 
 
+def bundles(cache_dir: Path) -> dict[str, list[str]]:
+    """Return each topic bundle's HTML by key."""
+    (path,) = cache_dir.glob("render-*.sqlite")
+    with sqlite3.connect(path) as db:
+        return {
+            key: marshal.loads(blob) for key, blob in db.execute("SELECT key, html FROM bundles")
+        }
+
+
+def groups_of(source: Path) -> list[list[str]]:
+    """Return the texts of each topic (and the description), as render_deck groups them."""
+    deck = load_deck(source)
+    groups = [[text for q in topic.questions for text in (q.q, q.a)] for topic in deck.topics]
+    return [*groups, [deck.description]] if deck.description else groups
+
+
 def test_a_cached_build_is_byte_identical_to_an_uncached_one(
     shipped_copy: Path, tmp_path: Path, rendered_texts: list[str]
 ) -> None:
@@ -74,6 +92,9 @@ def test_a_cached_build_is_byte_identical_to_an_uncached_one(
     assert rendered_texts == []
     assert cached == filling == uncached
     assert len(entries(cache_dir)) == len(texts_of(shipped_copy)) + 1  # and the description
+    fingerprint = render.renderer_fingerprint()
+    assert set(bundles(cache_dir)) == {bundle_key(fingerprint, g) for g in groups_of(shipped_copy)}
+    assert len(bundles(cache_dir)) == 11  # ten topics and the description
 
 
 def test_an_edited_question_renders_only_its_new_text(
@@ -81,7 +102,7 @@ def test_an_edited_question_renders_only_its_new_text(
 ) -> None:
     cache_dir = tmp_path / "cache"
     build_deck(small_sources, tmp_path / "d.apkg", timestamp=STAMP, cache_dir=cache_dir)
-    before = entries(cache_dir)
+    before, bundles_before = entries(cache_dir), bundles(cache_dir)
     topic = small_sources / "01-basics.yaml"
     topic.write_text(topic.read_text().replace("The number `1`.", "One, `1`."), encoding="utf-8")
     rendered_texts.clear()
@@ -89,9 +110,21 @@ def test_an_edited_question_renders_only_its_new_text(
     cached = build_bytes(small_sources, tmp_path / "cached.apkg", cache_dir)
 
     assert rendered_texts == ["One, `1`."]
-    after = entries(cache_dir)
-    assert set(after) - set(before) == {cache_key(render.renderer_fingerprint(), "One, `1`.")}
+    after, bundles_after = entries(cache_dir), bundles(cache_dir)
+    fingerprint = render.renderer_fingerprint()
+    assert set(after) - set(before) == {cache_key(fingerprint, "One, `1`.")}
     assert all(after[key] == html for key, html in before.items() if key in after)
+    # Only the edited topic's bundle is replaced; the other one is left as it was.
+    basics, more = groups_of(small_sources)
+    assert set(bundles_before) - set(bundles_after) == {
+        bundle_key(fingerprint, [text.replace("One, `1`.", "The number `1`.") for text in basics])
+    }
+    assert set(bundles_after) - set(bundles_before) == {bundle_key(fingerprint, basics)}
+    assert (
+        bundles_after[bundle_key(fingerprint, more)]
+        == bundles_before[bundle_key(fingerprint, more)]
+    )
+    assert bundles_after[bundle_key(fingerprint, basics)][1] == "<p>One, <code>1</code>.</p>"
     assert cached == build_bytes(small_sources, tmp_path / "uncached.apkg", None)
 
 
@@ -105,7 +138,7 @@ def test_a_renderer_or_css_change_invalidates_every_entry(
 ) -> None:
     cache_dir = tmp_path / "cache"
     build_deck(small_sources, tmp_path / "d.apkg", timestamp=STAMP, cache_dir=cache_dir)
-    old_entries = entries(cache_dir)
+    old_entries, old_bundles = entries(cache_dir), bundles(cache_dir)
     if change == "css":
         colours = tmp_path / "code-colours.css"
         colours.write_bytes(render.CODE_CSS_FILE.read_bytes() + b".highlight .k { color: red }\n")
@@ -132,9 +165,11 @@ def test_a_renderer_or_css_change_invalidates_every_entry(
     build_deck(small_sources, tmp_path / "d.apkg", timestamp=STAMP, cache_dir=cache_dir)
 
     assert set(rendered_texts) == texts_of(small_sources)
-    new_entries = entries(cache_dir)
+    new_entries, new_bundles = entries(cache_dir), bundles(cache_dir)
     assert len(new_entries) == len(old_entries)
     assert not set(new_entries) & set(old_entries)  # the old renderer's entries are gone
+    assert len(new_bundles) == len(old_bundles) == 2
+    assert not set(new_bundles) & set(old_bundles)  # and so are its bundles
 
 
 def test_a_corrupted_entry_is_ignored_and_rebuilt(
@@ -143,15 +178,67 @@ def test_a_corrupted_entry_is_ignored_and_rebuilt(
     cache_dir = tmp_path / "cache"
     uncached = build_bytes(small_sources, tmp_path / "uncached.apkg", None)
     build_deck(small_sources, tmp_path / "d.apkg", timestamp=STAMP, cache_dir=cache_dir)
-    key = cache_key(render.renderer_fingerprint(), "What is two?")
+    fingerprint = render.renderer_fingerprint()
+    key = cache_key(fingerprint, "What is two?")
+    basics = bundle_key(fingerprint, groups_of(small_sources)[0])
     (path,) = cache_dir.glob("render-*.sqlite")
     with sqlite3.connect(path) as db:
         db.execute("UPDATE entries SET html = '<p>What is three?</p>' WHERE key = ?", (key,))
+        # Without its topic's bundle, the text is looked up by itself.
+        db.execute("DELETE FROM bundles WHERE key = ?", (basics,))
     rendered_texts.clear()
 
     assert build_bytes(small_sources, tmp_path / "cached.apkg", cache_dir) == uncached
     assert rendered_texts == ["What is two?"]
     assert entries(cache_dir)[key] == "<p>What is two?</p>"
+    assert bundles(cache_dir)[basics][2] == "<p>What is two?</p>"
+
+
+def _damage(blob: bytes, key: str, damage: str) -> tuple[object, int]:
+    """Return a bundle's (html, checksum) damaged as named."""
+    if damage == "checksum":
+        return blob.replace(b"two", b"Two"), zlib.crc32(blob, zlib.crc32(key.encode()))
+    value: object = {
+        "truncated": blob[: len(blob) // 2],
+        "not marshal": b"\xff" + blob,
+        "not a list": marshal.dumps(tuple(marshal.loads(blob))),
+        "not text": marshal.dumps([b"<p>one</p>", *marshal.loads(blob)[1:]]),
+        "too short": marshal.dumps(marshal.loads(blob)[1:]),
+        "text column": blob.decode("latin-1"),
+    }[damage]
+    data = value.encode("latin-1") if isinstance(value, str) else value
+    assert isinstance(data, bytes)
+    return value, zlib.crc32(data, zlib.crc32(key.encode()))
+
+
+@pytest.mark.parametrize(
+    "damage",
+    ["checksum", "truncated", "not marshal", "not a list", "not text", "too short", "text column"],
+)
+def test_a_corrupted_bundle_is_ignored_and_rebuilt(
+    damage: str, small_sources: Path, tmp_path: Path, rendered_texts: list[str]
+) -> None:
+    cache_dir = tmp_path / "cache"
+    uncached = build_bytes(small_sources, tmp_path / "uncached.apkg", None)
+    build_deck(small_sources, tmp_path / "d.apkg", timestamp=STAMP, cache_dir=cache_dir)
+    sound = bundles(cache_dir)
+    fingerprint = render.renderer_fingerprint()
+    groups = groups_of(small_sources)
+    key = bundle_key(fingerprint, groups[0])
+    (path,) = cache_dir.glob("render-*.sqlite")
+    with sqlite3.connect(path) as db:
+        (blob,) = db.execute("SELECT html FROM bundles WHERE key = ?", (key,)).fetchone()
+        html, checksum = _damage(blob, key, damage)
+        db.execute("UPDATE bundles SET html = ?, checksum = ? WHERE key = ?", (html, checksum, key))
+    cache = RenderCache(cache_dir, fingerprint, source=small_sources)
+    assert cache.get(groups).hits == {bundle_key(fingerprint, groups[1])}
+    rendered_texts.clear()
+
+    # The topic's texts are found one by one instead, and its bundle is written again.
+    assert build_bytes(small_sources, tmp_path / "cached.apkg", cache_dir) == uncached
+    assert rendered_texts == []
+    assert bundles(cache_dir) == sound
+    assert cache.get(groups).hits == set(sound)
 
 
 def test_a_cache_file_that_is_not_a_database_is_replaced(
@@ -187,38 +274,103 @@ def test_a_dry_run_reads_the_cache_but_does_not_write_it(
     assert not (tmp_path / "cache").exists()
 
 
+def fill(cache: RenderCache, groups: list[list[str]]) -> None:
+    """Look up a deck's topics in ``cache`` and store the texts it lacks (HTML: <p>text</p>)."""
+    found = cache.get(groups)
+    cache.put(found, {text: f"<p>{text}</p>" for text in found.missing})
+
+
 def test_entries_of_texts_no_longer_in_the_deck_are_dropped_when_they_are_most(
     tmp_path: Path,
 ) -> None:
     cache = RenderCache(tmp_path, "fingerprint", source=tmp_path / "questions")
-    cache.put({f"old {n}": "<p>old</p>" for n in range(10)})
-    cache.put({"new": "<p>new</p>"}, keep={"old 0": "<p>old</p>"})
+    kept, old = ["a", "b"], [f"old {n}" for n in range(10)]
+    fill(cache, [kept, old])
+    fill(cache, [kept, ["new"]])  # kept's bundle is found: its texts are not looked at
 
-    assert cache.get([f"old {n}" for n in range(10)] + ["new"]) == {
-        "old 0": "<p>old</p>",
-        "new": "<p>new</p>",
+    assert set(bundles(tmp_path)) == {
+        bundle_key("fingerprint", kept),
+        bundle_key("fingerprint", ["new"]),
     }
+    assert set(entries(tmp_path)) == {cache_key("fingerprint", text) for text in ["a", "b", "new"]}
+    # The texts of a topic found by its bundle are still there one by one, for its next edit.
+    found = cache.get([["b", "a", "new", "old 1"]])
+    assert found.html == {"a": "<p>a</p>", "b": "<p>b</p>", "new": "<p>new</p>"}
+    assert found.missing == ["old 1"]
+
+
+def test_entries_of_texts_no_longer_in_the_deck_are_kept_while_they_are_few(
+    tmp_path: Path,
+) -> None:
+    cache = RenderCache(tmp_path, "fingerprint", source=tmp_path / "questions")
+    fill(cache, [["a", "b", "c"]])
+    fill(cache, [["a", "b", "d"]])
+
+    assert len(entries(tmp_path)) == 4
+    assert set(bundles(tmp_path)) == {bundle_key("fingerprint", ["a", "b", "d"])}
+
+
+def test_the_bundle_of_a_removed_topic_is_dropped_though_nothing_is_rendered(
+    tmp_path: Path,
+) -> None:
+    cache = RenderCache(tmp_path, "fingerprint", source=tmp_path / "questions")
+    fill(cache, [["a"], ["b"]])
+    found = cache.get([["a"]])
+    assert not found.missing
+    assert found.stale == {bundle_key("fingerprint", ["b"])}
+
+    RenderCache(tmp_path, "fingerprint", source=tmp_path / "questions", read_only=True).put(
+        found, {}
+    )
+    assert len(bundles(tmp_path)) == 2  # a read-only cache (a dry run) writes nothing
+    cache.put(found, {})
+    assert set(bundles(tmp_path)) == {bundle_key("fingerprint", ["a"])}
+
+
+def test_a_build_that_finds_everything_does_not_write_the_cache(
+    small_sources: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache_dir = tmp_path / "cache"
+    build_deck(small_sources, tmp_path / "d.apkg", timestamp=STAMP, cache_dir=cache_dir)
+
+    def no_writes(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the cache was written")
+
+    monkeypatch.setattr(RenderCache, "_put", no_writes)
+    build_deck(small_sources, tmp_path / "d.apkg", timestamp=STAMP, cache_dir=cache_dir)
+
+
+def test_bundle_keys_tell_apart_texts_split_differently() -> None:
+    keys = {
+        bundle_key("fingerprint", texts)
+        for texts in (["ab", "c"], ["a", "bc"], ["abc"], ["abc", ""], ["", "abc"], [])
+    }
+    assert len(keys) == 6
+    assert bundle_key("fingerprint", ["a"]) != bundle_key("another", ["a"])
 
 
 def test_a_cache_file_that_cannot_be_written_is_started_afresh_with_all_the_decks_html(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cache = RenderCache(tmp_path, "fingerprint", source=tmp_path / "questions")
-    cache.put({"old": "<p>old</p>", "gone": "<p>gone</p>"})
+    fill(cache, [["old"], ["gone"]])
     real_put = RenderCache._put
     calls: list[int] = []
 
-    def read_only_once(self: RenderCache, *args: Any) -> None:
+    def read_only_once(self: RenderCache, *args: Any, **kwargs: Any) -> None:
         calls.append(1)
         if len(calls) == 1:
             raise sqlite3.OperationalError("attempt to write a readonly database")
-        real_put(self, *args)
+        real_put(self, *args, **kwargs)
 
     monkeypatch.setattr(RenderCache, "_put", read_only_once)
-    cache.put({"new": "<p>new</p>"}, keep={"old": "<p>old</p>"})
+    fill(cache, [["old"], ["new"]])
 
     assert len(calls) == 2
-    assert cache.get(["old", "new", "gone"]) == {"old": "<p>old</p>", "new": "<p>new</p>"}
+    found = cache.get([["old"], ["new"], ["gone"]])
+    assert found.html == {"old": "<p>old</p>", "new": "<p>new</p>"}
+    assert found.hits == {bundle_key("fingerprint", ["old"]), bundle_key("fingerprint", ["new"])}
+    assert set(entries(tmp_path)) == {cache_key("fingerprint", text) for text in ["old", "new"]}
 
 
 def test_each_source_folder_has_its_own_cache_file(

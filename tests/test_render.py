@@ -6,6 +6,7 @@ import os
 import re
 import runpy
 import string
+from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 
 from conftest import QUESTIONS, ROOT
 from qa2anki import render
+from qa2anki.cache import RenderCache
 from qa2anki.loader import load_deck
 from qa2anki.render import (
     CODE_CSS_FILE,
@@ -305,3 +307,37 @@ class TestCss:
         assert light is not None
         assert night is not None
         assert light[1].lower() != night[1].lower()
+
+
+def test_render_deck_gives_the_same_html_from_the_cache_and_renders_only_new_texts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    deck = load_deck(QUESTIONS)
+    uncached = render_deck(deck)
+    rendered: list[str] = []
+
+    def recording(text: str) -> str:
+        rendered.append(text)
+        return render_markdown(text)
+
+    monkeypatch.setattr(render, "render_markdown", recording)
+
+    def cache() -> RenderCache:
+        return RenderCache(tmp_path, "fingerprint", source=QUESTIONS)
+
+    assert render_deck(deck, cache()) == uncached
+    assert len(rendered) == len(set(rendered)) > 200  # every distinct text, once
+    rendered.clear()
+    assert render_deck(deck, cache()) == uncached  # every topic from its bundle
+    assert rendered == []
+
+    topic = deck.topics[4]
+    edited = replace(topic.questions[2], a=topic.questions[2].a + "\n\nAnd **more**.")
+    questions = (*topic.questions[:2], edited, *topic.questions[3:])
+    deck = replace(
+        deck, topics=(*deck.topics[:4], replace(topic, questions=questions), *deck.topics[5:])
+    )
+    expected = render_deck(deck)
+    rendered.clear()
+    assert render_deck(deck, cache()) == expected
+    assert rendered == [edited.a]

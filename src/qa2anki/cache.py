@@ -2,17 +2,31 @@
 
 Rendering Markdown and highlighting code is most of a build's work, and a rebuild after a
 small edit renders almost the same texts again: the render cache keeps card HTML by a hash
-of its Markdown.  It is one SQLite file per source folder, which records the renderer
-fingerprint it was made with (see ``render.renderer_fingerprint``: this package's renderer
-code, the Markdown and Pygments versions, the styles and the card CSS); any change to how
-HTML is made empties it.  The topic cache likewise keeps each topic file's questions, as
-loaded and checked, by a hash of the file's name and content and of the loader
+of its Markdown, at two levels.  Each topic has a bundle: the HTML of all its texts (questions
+and answers, in order; the deck's description is a topic of one text), by one hash of them
+all, so that a rebuild finds an unchanged topic's HTML without hashing or looking up its
+texts one by one.  A topic whose bundle is not found (it was edited) has its texts looked up
+one by one, by a hash of each; only those not found are rendered, and the topic gets a new
+bundle.  The HTML is thus kept twice, once per text and once per topic.
+
+What the file holds stays close to the deck: each build that writes drops the bundles of
+topics the deck no longer has (an edited topic's old bundle among them), and drops the
+entries of texts no longer in the deck once they are most of the entries (the texts of
+topics found by their bundle are in the deck: their entries stay, for the topic's next
+edit).  A build that finds every bundle writes nothing.
+
+It is one SQLite file per source folder, which records the renderer fingerprint it was made
+with (see ``render.renderer_fingerprint``: this package's renderer code, the Markdown and
+Pygments versions, the styles and the card CSS); any change to how HTML is made empties it,
+both levels.  The topic cache likewise keeps each topic file's questions, as loaded and
+checked, by a hash of the file's name and content and of the loader
 (``loader.loader_fingerprint``), so that unchanged files are not parsed again.
 
 Both only ever save time:
 
-- every entry carries a checksum; an entry that fails it is ignored and worked out again,
-  and a file SQLite cannot read is replaced;
+- every entry carries a checksum; an entry that fails it, or that is not what it should be
+  (a bundle that is not a list of as many HTML texts as its topic has), is ignored and worked
+  out again, and a file SQLite cannot read is replaced;
 - they are written in one transaction each, so an interrupted build leaves them as they were;
 - any problem with the folder or a file makes the build go on without them.
 """
@@ -21,10 +35,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import marshal
 import sqlite3
 import zlib
-from collections.abc import Iterable, Mapping
+from array import array
+from collections import ChainMap
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import closing, suppress
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -39,12 +57,55 @@ def cache_key(fingerprint: str, text: str) -> str:
     return digest.hexdigest()
 
 
+def bundle_key(fingerprint: str, texts: Sequence[str]) -> str:
+    """Return the key of a topic's HTML: a hash of the renderer fingerprint and the topic's
+    texts in order."""
+    digest = hashlib.blake2b(fingerprint.encode(), digest_size=16, person=b"topic")
+    # The number of texts and each one's length, then all of them at once: one hash of a
+    # whole topic costs far less than one per text, and no two lists of texts give the same
+    # input.
+    digest.update(len(texts).to_bytes(8, "little"))
+    digest.update(array("q", map(len, texts)).tobytes())
+    digest.update("".join(texts).encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
+
+
 def _checksum(key: str, html: str) -> int:
     return zlib.crc32(html.encode("utf-8", "surrogatepass"), zlib.crc32(key.encode()))
 
 
+def _bundle_checksum(key: str, blob: bytes) -> int:
+    return zlib.crc32(blob, zlib.crc32(key.encode()))
+
+
+# A rebuild that looks up more than this share of its texts one by one (their topics' bundles
+# missed) reads the whole table of texts instead: that is faster.
+_SCAN_SHARE = 0.25
+# Keys looked up in one query (SQLite before 3.32 allows 999 parameters).
+_BATCH = 500
+
+
+@dataclass
+class Found:
+    """What the render cache holds for a deck's topics (see ``RenderCache.get``)."""
+
+    groups: Sequence[Sequence[str]]
+    """The texts of each topic, in order."""
+    keys: list[str]
+    """The bundle key of each group."""
+    html: dict[str, str] = field(default_factory=dict)
+    """The HTML of every text found, by text."""
+    missing: list[str] = field(default_factory=list)
+    """The distinct texts not found, in order: those to render."""
+    hits: set[str] = field(default_factory=set)
+    """The keys of the bundles found sound."""
+    stale: set[str] = field(default_factory=set)
+    """The keys of bundles stored for topics this deck does not have."""
+
+
 class RenderCache:
-    """Rendered HTML by text, for one source folder and renderer fingerprint, in ``folder``."""
+    """Rendered HTML for one source folder and renderer fingerprint, in ``folder``: by topic
+    (a bundle of all its texts' HTML) and by text."""
 
     def __init__(
         self, folder: Path, fingerprint: str, *, source: Path, read_only: bool = False
@@ -55,44 +116,69 @@ class RenderCache:
         # other's entries, and the file never holds much more than its deck's texts.
         self.path = folder / f"render-{_folder_name(source)}.sqlite"
 
-    def get(self, texts: Iterable[str]) -> dict[str, str]:
-        """Return the HTML cached for each of ``texts`` that has a sound entry."""
-        keys = {cache_key(self.fingerprint, text): text for text in texts}
-        if not keys or not self.path.is_file():
-            return {}
-        found: dict[str, str] = {}
-        try:
-            with closing(sqlite3.connect(self.path)) as db:
-                if _stored_fingerprint(db) != self.fingerprint:
-                    return {}
-                # Reading the whole table in order is faster than looking up each key, and the
-                # table holds little more than this deck's texts (see put).
-                for key, html, checksum in db.execute("SELECT key, html, checksum FROM entries"):
-                    text = keys.get(key)
-                    if text is not None and _sound(key, html, checksum):
-                        found[text] = html
-        except sqlite3.Error:
-            return {}
+    def get(self, groups: Sequence[Sequence[str]]) -> Found:
+        """Return the HTML cached for the texts of ``groups`` (each a topic's texts, in order).
+
+        A topic whose bundle is sound gives all its texts' HTML at once; the texts of the
+        other topics are looked up one by one.
+        """
+        found = Found(groups, [bundle_key(self.fingerprint, group) for group in groups])
+        if self.path.is_file():
+            with suppress(sqlite3.Error), closing(sqlite3.connect(self.path)) as db:
+                # Whatever was read before an error is sound: every entry was checked.
+                if _stored_fingerprint(db) == self.fingerprint:
+                    self._get_bundles(db, found)
+                    self._get_texts(db, found)
+        html = found.html
+        found.missing = [text for text in dict.fromkeys(_missed_texts(found)) if text not in html]
         return found
 
-    def put(self, rendered: Mapping[str, str], keep: Mapping[str, str] | None = None) -> None:
-        """Store newly rendered HTML by text; then, if most entries are for texts no longer
-        in the deck (other than ``rendered`` and ``keep``, the HTML found in the cache),
-        drop those."""
-        if self.read_only:
-            return
-        keep = keep or {}
+    def _get_bundles(self, db: sqlite3.Connection, found: Found) -> None:
+        wanted = dict(zip(found.keys, found.groups, strict=True))
         try:
-            self._put(rendered, keep)
+            stored = {key for (key,) in db.execute("SELECT key FROM bundles")}
+        except sqlite3.OperationalError:  # no such table (yet): look up every text
+            return
+        found.stale = stored - wanted.keys()
+        for key in stored & wanted.keys():
+            row = db.execute("SELECT html, checksum FROM bundles WHERE key = ?", (key,)).fetchone()
+            html = _bundle_html(key, row, len(wanted[key]))
+            if html is not None:
+                found.html.update(zip(wanted[key], html, strict=True))
+                found.hits.add(key)
+
+    def _get_texts(self, db: sqlite3.Connection, found: Found) -> None:
+        html = found.html
+        keys = {
+            cache_key(self.fingerprint, text): text
+            for text in _missed_texts(found)
+            if text not in html
+        }
+        for key, text_html, checksum in _rows(db, list(keys), found):
+            text = keys.get(key)
+            if text is not None and _sound(key, text_html, checksum):
+                html[text] = text_html
+
+    def put(self, found: Found, rendered: Mapping[str, str]) -> None:
+        """Store the HTML of the texts in ``found.missing``, now ``rendered``, and the bundles
+        of the topics that missed theirs; drop the bundles of topics no longer in the deck
+        and, if most entries are for texts no longer in the deck, those entries."""
+        if self.read_only or (
+            not rendered and found.hits.issuperset(found.keys) and not found.stale
+        ):
+            return
+        try:
+            self._put(found, rendered, everything=False)
         except (OSError, sqlite3.Error):
             # Start a damaged (or unwritable) file afresh, with all of the deck's HTML; a
             # folder that cannot be written means no cache.
             with suppress(OSError):
                 self.path.unlink(missing_ok=True)
             with suppress(OSError, sqlite3.Error):
-                self._put({**keep, **rendered}, keep)
+                self._put(found, rendered, everything=True)
 
-    def _put(self, rendered: Mapping[str, str], keep: Mapping[str, str]) -> None:
+    def _put(self, found: Found, rendered: Mapping[str, str], *, everything: bool) -> None:
+        html = ChainMap(dict(rendered), found.html)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with closing(sqlite3.connect(self.path, timeout=5)) as db, db:
             db.execute("CREATE TABLE IF NOT EXISTS renderer (fingerprint TEXT NOT NULL)")
@@ -101,27 +187,86 @@ class RenderCache:
                 "(key TEXT PRIMARY KEY, html TEXT NOT NULL, checksum INTEGER NOT NULL) "
                 "WITHOUT ROWID"
             )
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS bundles "
+                "(key TEXT PRIMARY KEY, html BLOB NOT NULL, checksum INTEGER NOT NULL)"
+            )
             if _stored_fingerprint(db) != self.fingerprint:
                 # Made by another renderer: none of it can be used again.
                 db.execute("DELETE FROM entries")
+                db.execute("DELETE FROM bundles")
                 db.execute("DELETE FROM renderer")
                 db.execute("INSERT INTO renderer VALUES (?)", (self.fingerprint,))
             rows = (
-                (key, html, _checksum(key, html))
-                for key, html in (
-                    (cache_key(self.fingerprint, text), html) for text, html in rendered.items()
+                (key, text_html, _checksum(key, text_html))
+                for key, text_html in (
+                    (cache_key(self.fingerprint, text), text_html)
+                    for text, text_html in (html if everything else rendered).items()
                 )
             )
             db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?)", rows)
-            live = len(rendered) + len(keep)
+            stored = {key for (key,) in db.execute("SELECT key FROM bundles")}
+            db.executemany(
+                "DELETE FROM bundles WHERE key = ?",
+                ((key,) for key in stored.difference(found.keys)),
+            )
+            for key, group in zip(found.keys, found.groups, strict=True):
+                if everything or key not in found.hits:
+                    blob = marshal.dumps([html[text] for text in group])
+                    db.execute(
+                        "INSERT OR REPLACE INTO bundles VALUES (?, ?, ?)",
+                        (key, blob, _bundle_checksum(key, blob)),
+                    )
+            # The deck's texts, including those of topics found by bundle, are live.
+            live = len(found.html) + sum(text not in found.html for text in rendered)
             (count,) = db.execute("SELECT count(*) FROM entries").fetchone()
             if count > 2 * live:
                 db.execute("CREATE TEMP TABLE live (key TEXT PRIMARY KEY) WITHOUT ROWID")
                 db.executemany(
                     "INSERT OR IGNORE INTO live VALUES (?)",
-                    ((cache_key(self.fingerprint, text),) for text in (*rendered, *keep)),
+                    ((cache_key(self.fingerprint, text),) for text in html),
                 )
                 db.execute("DELETE FROM entries WHERE key NOT IN (SELECT key FROM live)")
+
+
+def _missed_texts(found: Found) -> Iterator[str]:
+    """Yield the texts of the topics whose bundle was not found."""
+    for key, group in zip(found.keys, found.groups, strict=True):
+        if key not in found.hits:
+            yield from group
+
+
+def _rows(db: sqlite3.Connection, keys: list[str], found: Found) -> Iterable[tuple[Any, ...]]:
+    """Return the entries of ``keys`` (and maybe others): the rows of the texts' table."""
+    if len(keys) > _SCAN_SHARE * sum(len(group) for group in found.groups):
+        # Reading the whole table in order is faster than looking up many of its keys, and
+        # it holds little more than this deck's texts (see put).
+        return db.execute("SELECT key, html, checksum FROM entries")
+    # In the table's order, one lookup reads pages near the last one's.
+    keys = sorted(keys)
+    return (
+        row
+        for start in range(0, len(keys), _BATCH)
+        for row in db.execute(
+            "SELECT key, html, checksum FROM entries WHERE key IN "
+            f"({','.join('?' * len(keys[start : start + _BATCH]))})",
+            keys[start : start + _BATCH],
+        )
+    )
+
+
+def _bundle_html(key: str, row: tuple[Any, ...], length: int) -> list[str] | None:
+    """Return a bundle's HTML, or None if the entry is damaged or not for ``length`` texts."""
+    blob, checksum = row
+    if not isinstance(blob, bytes) or checksum != _bundle_checksum(key, blob):
+        return None
+    try:
+        html = marshal.loads(blob)
+    except (EOFError, ValueError, TypeError):
+        return None
+    if type(html) is not list or len(html) != length or not all(type(h) is str for h in html):
+        return None
+    return html
 
 
 class TopicCache:

@@ -63,10 +63,14 @@ def render_deck(
     all of the machine's cores.  The result is the same either way.
     """
     items = [(topic, question) for topic in deck.topics for question in topic.questions]
-    texts = [text for _, question in items for text in (question.q, question.a)]
+    # The cache keeps each topic's HTML together; the description is a topic of one text.
+    groups = [
+        [text for question in topic.questions for text in (question.q, question.a)]
+        for topic in deck.topics
+    ]
     if deck.description:
-        texts.append(deck.description)
-    html = render_texts(texts, cache, progress)
+        groups.append([deck.description])
+    html = render_texts(groups, cache, progress)
     questions = tuple(
         RenderedQuestion(
             question=question,
@@ -81,15 +85,21 @@ def render_deck(
 
 
 def render_texts(
-    texts: Sequence[str], cache: RenderCache | None = None, progress: Progress | None = None
+    groups: Sequence[Sequence[str]],
+    cache: RenderCache | None = None,
+    progress: Progress | None = None,
 ) -> dict[str, str]:
-    """Return the HTML of each distinct text, rendering only those not in ``cache``."""
-    distinct = list(dict.fromkeys(texts))
-    html = cache.get(distinct) if cache is not None else {}
-    missing = [text for text in distinct if text not in html]
+    """Return the HTML of each distinct text of ``groups`` (the texts of each topic, in
+    order), rendering only those not in ``cache``."""
+    if cache is None:
+        html: dict[str, str] = {}
+        missing = list(dict.fromkeys(text for group in groups for text in group))
+    else:
+        found = cache.get(groups)
+        html, missing = found.html, found.missing
     fresh = dict(zip(missing, _render_all(missing, progress), strict=True))
-    if cache is not None and fresh:
-        cache.put(fresh, keep=html)
+    if cache is not None:
+        cache.put(found, fresh)
     html.update(fresh)
     return html
 
