@@ -72,6 +72,13 @@ def bundles(cache_dir: Path) -> dict[str, list[str]]:
         }
 
 
+def rows(cache_dir: Path) -> dict[str, int]:
+    """Return the row id of each topic bundle by key."""
+    (path,) = cache_dir.glob("render-*.sqlite")
+    with sqlite3.connect(path) as db:
+        return dict(db.execute("SELECT key, rowid FROM bundles").fetchall())
+
+
 def groups_of(source: Path) -> list[list[str]]:
     """Return the texts of each topic (and the description), as render_deck groups them."""
     deck = load_deck(source)
@@ -102,7 +109,7 @@ def test_an_edited_question_renders_only_its_new_text(
 ) -> None:
     cache_dir = tmp_path / "cache"
     build_deck(small_sources, tmp_path / "d.apkg", timestamp=STAMP, cache_dir=cache_dir)
-    before, bundles_before = entries(cache_dir), bundles(cache_dir)
+    before, bundles_before, rows_before = entries(cache_dir), bundles(cache_dir), rows(cache_dir)
     topic = small_sources / "01-basics.yaml"
     topic.write_text(topic.read_text().replace("The number `1`.", "One, `1`."), encoding="utf-8")
     rendered_texts.clear()
@@ -124,6 +131,9 @@ def test_an_edited_question_renders_only_its_new_text(
         bundles_after[bundle_key(fingerprint, more)]
         == bundles_before[bundle_key(fingerprint, more)]
     )
+    # ... and not even written again (a row written again gets a new rowid).
+    more_rowid = rows(cache_dir)[bundle_key(fingerprint, more)]
+    assert more_rowid == rows_before[bundle_key(fingerprint, more)]
     assert bundles_after[bundle_key(fingerprint, basics)][1] == "<p>One, <code>1</code>.</p>"
     assert cached == build_bytes(small_sources, tmp_path / "uncached.apkg", None)
 
