@@ -16,6 +16,7 @@ import markdown_it
 import pytest
 
 from conftest import INVALID
+from qa2anki import cache as cache_module
 from qa2anki import loader, render
 from qa2anki.build import build_deck
 from qa2anki.cache import RenderCache, TopicCache, bundle_key, cache_key
@@ -182,9 +183,17 @@ def test_a_renderer_or_css_change_invalidates_every_entry(
     assert not set(new_bundles) & set(old_bundles)  # and so are its bundles
 
 
+@pytest.mark.parametrize("lookup", ["whole table", "by key"])
 def test_a_corrupted_entry_is_ignored_and_rebuilt(
-    small_sources: Path, tmp_path: Path, rendered_texts: list[str]
+    lookup: str,
+    small_sources: Path,
+    tmp_path: Path,
+    rendered_texts: list[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # Texts are found by reading the whole table, or by their keys, two at a time.
+    monkeypatch.setattr(cache_module, "_SCAN_SHARE", 0.0 if lookup == "whole table" else 1.0)
+    monkeypatch.setattr(cache_module, "_BATCH", 2)
     cache_dir = tmp_path / "cache"
     uncached = build_bytes(small_sources, tmp_path / "uncached.apkg", None)
     build_deck(small_sources, tmp_path / "d.apkg", timestamp=STAMP, cache_dir=cache_dir)
