@@ -256,7 +256,7 @@ def test_a_rebuild_from_the_cache_imports_neither_markdown_nor_pygments_lexers(
     """Importing them takes longer than a rebuild whose texts are all in the cache."""
     cache = tmp_path / "cache"
     build_deck(small_sources, tmp_path / "deck.apkg", cache_dir=cache)
-    heavy = ("markdown_it", "pygments.lexers", "pygments.formatters")
+    heavy = ("markdown_it", "pygments.lexers", "pygments.formatters", "multiprocessing")
     code = (
         "import sys\n"
         "from pathlib import Path\n"

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import multiprocessing
-import multiprocessing.pool
 import os
 import re
 import signal
@@ -31,6 +29,8 @@ from qa2anki.model import Deck, RenderedDeck, RenderedQuestion
 # markdown-it and Pygments' lexers and formatter are imported when there is something to
 # render: a rebuild whose texts are all in the render cache needs none of them.
 if TYPE_CHECKING:
+    import multiprocessing.pool
+
     from markdown_it import MarkdownIt
     from markdown_it.renderer import RendererHTML
     from markdown_it.token import Token
@@ -127,6 +127,8 @@ def _render_all(texts: list[str], progress: Progress | None) -> list[str]:
 
 def _pool(workers: int) -> multiprocessing.pool.Pool | None:
     """Start worker processes, or return None when the system will not have more."""
+    import multiprocessing
+
     try:
         return multiprocessing.Pool(workers, initializer=_ignore_interrupts)
     except OSError:
