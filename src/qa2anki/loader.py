@@ -43,6 +43,8 @@ TAG_RE = re.compile(rf"[^\s\"{_CONTROL}]+")
 # A "\ud83d\ude00" escape in double quotes gives the two halves of a UTF-16 surrogate pair,
 # which are joined into the character they encode; a lone half is no character at all.
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
+# Either of the above: text without them needs neither check.
+_UNUSUAL_RE = re.compile(f"[{_CONTROL}\ud800-\udfff]")
 _SURROGATE_FIX = "write the character itself, or a \\U escape such as \\U0001F600"
 
 
@@ -126,7 +128,11 @@ class _SafeComposer(yaml.SafeLoader):
 
 
 def _foreign_tag(node: yaml.Node) -> bool:
-    return not node.tag.startswith(_STANDARD_TAG) or node.tag.startswith(f"{_STANDARD_TAG}python/")
+    return _is_foreign_tag(node.tag)
+
+
+def _is_foreign_tag(tag: str) -> bool:
+    return not tag.startswith(_STANDARD_TAG) or tag.startswith(f"{_STANDARD_TAG}python/")
 
 
 def _line(node: yaml.Node) -> int:
@@ -338,7 +344,7 @@ def _compose_text(text: str) -> yaml.Node | None:
         except yaml.YAMLError:
             pass
         else:
-            if node is None or _plain_tree(node, text.count("\t")):
+            if node is None or _plain_tree(node, text):
                 return node
     return yaml.compose(text, Loader=_SafeComposer)
 
@@ -354,30 +360,36 @@ def _libyaml_reads_like_pyyaml(text: str) -> bool:
     return "\ufeff" not in text and not yaml.reader.Reader.NON_PRINTABLE.search(text)
 
 
-def _plain_tree(root: yaml.Node, tabs: int) -> bool:
-    """Tell whether PyYAML composes the same tree, with the same lines.
+def _plain_tree(root: yaml.Node, text: str) -> bool:
+    """Tell whether PyYAML composes the same tree from ``text``, with the same lines.
 
     That is so when no node is reused (as an alias would be) or has a foreign tag, no value
     is empty, and every tab is inside quoted or block text, where both read it as text.
     """
-    seen: set[int] = set()
+    tabs = text.count("\t")
+    # Only a node with an anchor (&name) can be reused; without an "&", none is looked for.
+    seen: set[int] | None = set() if "&" in text else None
+    tags: set[str] = set()
     stack = [root]
     while stack:
         node = stack.pop()
-        if id(node) in seen or _foreign_tag(node):
-            return False
-        seen.add(id(node))
-        if isinstance(node, yaml.SequenceNode):
-            stack.extend(node.value)
-        elif isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                stack += (key, value)
-        elif isinstance(node, yaml.ScalarNode):
-            if not node.value and not node.style:
+        if seen is not None:
+            if id(node) in seen:
+                return False
+            seen.add(id(node))
+        tags.add(node.tag)
+        value = node.value
+        if isinstance(node, yaml.ScalarNode):
+            if not value and not node.style:
                 return False  # an empty value: libyaml may place it on another line
             if node.style in _TAB_STYLES:
-                tabs -= node.value.count("\t")
-    return tabs == 0
+                tabs -= value.count("\t")
+        elif isinstance(node, yaml.SequenceNode):
+            stack += value
+        else:
+            for pair in value:
+                stack += pair
+    return tabs == 0 and not any(map(_is_foreign_tag, tags))
 
 
 class _Mapping:
@@ -387,19 +399,25 @@ class _Mapping:
         self.node = node
         self.path = path
         self.problems = problems
-        self.what = what
+        self._what = what
         self.values: dict[str, yaml.Node] = {}
         self.key_nodes: dict[str, yaml.Node] = {}
         for key_node, value_node in node.value:
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
             if not isinstance(key, str):
-                self.error(key_node, f"{what} has a key that is not text")
+                self.error(key_node, f"{self.what} has a key that is not text")
             elif key in self.values:
                 first = _line(self.values[key])
-                self.error(key_node, f"{what} has {_quote(key)} twice (first at line {first})")
+                message = f"{self.what} has {_quote(key)} twice (first at line {first})"
+                self.error(key_node, message)
             else:
                 self.values[key] = value_node
                 self.key_nodes[key] = key_node
+
+    @property
+    def what(self) -> str:
+        """How messages name the mapping."""
+        return self._what
 
     def error(self, node: yaml.Node, message: str) -> None:
         self.problems.add(self.path, _line(node), message)
@@ -420,11 +438,14 @@ class _Mapping:
         if not isinstance(node, yaml.ScalarNode):
             self.error(node, f"'{key}' must be text, not {_kind(node)}")
             return None
-        value = _whole_characters("" if node.tag == _NULL_TAG else node.value)
-        problem = _character_problem(key, value)
-        if value is None or problem:
-            self.error(node, problem or "")
-            return None
+        value = "" if node.tag == _NULL_TAG else node.value
+        if _UNUSUAL_RE.search(value):
+            whole = _whole_characters(value)
+            problem = _character_problem(key, whole)
+            if whole is None or problem:
+                self.error(node, problem or "")
+                return None
+            value = whole
         value = clean_text(value)
         if not value:
             if required:
@@ -574,7 +595,7 @@ def _read_questions(topic: _Mapping) -> Iterator[Question]:
                 item, f"a question must be a mapping with 'id', 'q' and 'a', not {_kind(item)}"
             )
             continue
-        question = _Mapping(item, topic.path, topic.problems, _question_label(item))
+        question = _QuestionMapping(item, topic.path, topic.problems)
         missing_ids = topic.problems.missing_ids
         if "id" in question.values:
             qid = question.slug("id", "question id")
@@ -599,6 +620,18 @@ def _read_questions(topic: _Mapping) -> Iterator[Question]:
                 mark = item.start_mark
                 missing_ids.append(MissingId(found, mark.index, mark.column, bool(item.flow_style)))
             yield found
+
+
+class _QuestionMapping(_Mapping):
+    """A question's mapping, named in messages by its id if it has one that reads as text."""
+
+    def __init__(self, node: yaml.MappingNode, path: Path, problems: _Problems) -> None:
+        super().__init__(node, path, problems, "question")
+
+    @property
+    def what(self) -> str:
+        # Worked out for a message only: most questions have none.
+        return _question_label(self.node)
 
 
 def _question_label(item: yaml.MappingNode) -> str:
@@ -675,7 +708,7 @@ def _explain(problem: str) -> str:
 
 def clean_text(value: str) -> str:
     """Drop trailing white space on every line and blank lines around the text."""
-    return "\n".join(line.rstrip() for line in value.splitlines()).strip("\n")
+    return "\n".join(map(str.rstrip, value.splitlines())).strip("\n")
 
 
 def _quote(value: str, limit: int = 60) -> str:
