@@ -646,3 +646,41 @@ def test_ctrl_c_while_rendering_on_several_cores_stops_at_once(
     assert not output.exists()
     with pytest.raises(ProcessLookupError):
         os.killpg(child.pid, 0)  # no worker is left behind
+
+
+INTERRUPTED_CHECK = """
+import sys, time
+from qa2anki import loader
+from qa2anki.cli import main
+
+def slow_parse(job):
+    print("parsing", flush=True)
+    time.sleep(60)
+
+loader._parse_topic = slow_parse
+loader.PARALLEL_MIN_BYTES = 1
+loader.usable_cores = lambda: 2
+sys.argv = ["qa2anki", "check", sys.argv[1]]
+main()
+"""
+
+
+def test_ctrl_c_while_loading_on_several_cores_stops_at_once(shipped_copy: Path) -> None:
+    child = subprocess.Popen(
+        [sys.executable, "-c", INTERRUPTED_CHECK, str(shipped_copy)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    assert child.stdout is not None
+    assert child.stdout.readline() == "parsing\n"  # a worker is at work
+
+    os.killpg(child.pid, signal.SIGINT)
+    _, stderr = child.communicate(timeout=30)
+
+    assert child.returncode in (1, 130)
+    assert "Traceback" not in stderr
+    assert "internal error" not in stderr
+    with pytest.raises(ProcessLookupError):
+        os.killpg(child.pid, 0)  # no worker is left behind

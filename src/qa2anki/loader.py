@@ -9,6 +9,7 @@ together as one :class:`~qa2anki.errors.ValidationError`.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import difflib
 import hashlib
 import re
@@ -24,6 +25,7 @@ import yaml
 from qa2anki.cache import TopicCache
 from qa2anki.errors import SourceError, ValidationError
 from qa2anki.model import Deck, Question, Topic
+from qa2anki.workers import start_pool, usable_cores
 
 DECK_FILE = "deck.yaml"
 DECK_FILE_MISNAMED = "deck.yml"
@@ -32,6 +34,10 @@ TOPIC_SUFFIXES = (".yaml", ".yml")
 # (a deck of 100,000 questions in 20 topics) about 1.3 MiB.  A limit far above that keeps a stray
 # log file or a crafted input from costing minutes of parsing and gigabytes of memory.
 MAX_FILE_BYTES = 4 * 1024 * 1024
+# Below this many bytes of topic files to parse (about 4,000 questions), starting worker
+# processes costs more time than it saves.
+PARALLEL_MIN_BYTES = 1024 * 1024
+MAX_WORKERS = 8
 
 SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 SLUG_MAX = 64
@@ -204,11 +210,7 @@ def load_deck_allowing_missing_ids(source: Path) -> tuple[Deck, list[MissingId]]
 def _load(source: Path, problems: _Problems, cache: TopicCache | None = None) -> Deck:
     entries = _list_folder(source, problems)
     header = _read_deck_header(source, entries, problems)
-    topics = [
-        topic
-        for path in _topic_files(source, entries, problems)
-        if (topic := _read_topic(path, problems, cache))
-    ]
+    topics = _read_topics(_topic_files(source, entries, problems), problems, cache)
     _check_unique_across_topics(topics, problems)
     if problems.items or header is None:
         raise ValidationError(sorted(problems.items, key=lambda p: (str(p.path), p.line or 0)))
@@ -527,24 +529,73 @@ def _read_deck_file(path: Path, problems: _Problems) -> tuple[str, str, str] | N
     return key, name, description
 
 
-def _read_topic(path: Path, problems: _Problems, cache: TopicCache | None) -> Topic | None:
-    """Read a topic file, or take it from ``cache`` when this content loaded cleanly before."""
-    if (
-        cache is None
-        or problems.missing_ids is not None
-        or not SLUG_RE.fullmatch(_topic_slug(path))
-    ):
-        return _read_topic_file(path, problems)
-    text = _read_text(path, problems)
-    if text is None:
-        return None
-    topic = cache.get(path, text)
-    if topic is None:
-        before = len(problems.items)
-        topic = _read_topic_file(path, problems, text)
-        if topic is not None and len(problems.items) == before:
-            cache.add(path, text, topic)
-    return topic
+@dataclass(frozen=True)
+class _TopicJob:
+    """A topic file to parse, with its text if it was read already."""
+
+    path: Path
+    text: str | None
+    missing_ids_allowed: bool
+
+
+def _read_topics(paths: list[Path], problems: _Problems, cache: TopicCache | None) -> list[Topic]:
+    """Read the topic files, each taken from ``cache`` when this content loaded cleanly
+    before; the others are parsed, on several cores when there is much to parse.
+
+    The topics and the problems come in file order, as if the files were read one by one.
+    """
+    missing_ids_allowed = problems.missing_ids is not None
+    results: dict[Path, tuple[Topic | None, _Problems]] = {}
+    jobs: list[_TopicJob] = []
+    for path in paths:
+        text = None
+        if cache is not None and not missing_ids_allowed and SLUG_RE.fullmatch(_topic_slug(path)):
+            found = _Problems()
+            text = _read_text(path, found)
+            topic = cache.get(path, text) if text is not None else None
+            if text is None or topic is not None:
+                results[path] = (topic, found)
+                continue
+        jobs.append(_TopicJob(path, text, missing_ids_allowed))
+    for job, (topic, found) in zip(jobs, _parse_topics(jobs), strict=True):
+        results[job.path] = (topic, found)
+        if cache is not None and job.text is not None and topic is not None and not found.items:
+            cache.add(job.path, job.text, topic)
+    topics = []
+    for path in paths:
+        topic, found = results[path]
+        problems.items += found.items
+        if problems.missing_ids is not None and found.missing_ids:
+            problems.missing_ids += found.missing_ids
+        if topic is not None:
+            topics.append(topic)
+    return topics
+
+
+def _parse_topics(jobs: list[_TopicJob]) -> list[tuple[Topic | None, _Problems]]:
+    """Parse topic files, in order; in worker processes when there is much to parse."""
+    workers = min(usable_cores(), MAX_WORKERS, len(jobs))
+    pool = None
+    if workers > 1 and sum(map(_job_size, jobs)) >= PARALLEL_MIN_BYTES:
+        pool = start_pool(workers)
+    # A pool's workers ignore Ctrl-C; leaving the block on it (or anything else) stops them.
+    with pool or contextlib.nullcontext():
+        return list(pool.imap(_parse_topic, jobs) if pool else map(_parse_topic, jobs))
+
+
+def _job_size(job: _TopicJob) -> int:
+    if job.text is not None:
+        return len(job.text)
+    try:
+        return job.path.stat().st_size
+    except OSError:
+        return 0  # reported when the file is read
+
+
+def _parse_topic(job: _TopicJob) -> tuple[Topic | None, _Problems]:
+    """Parse and check one topic file, collecting its own problems."""
+    problems = _Problems(missing_ids=[] if job.missing_ids_allowed else None)
+    return _read_topic_file(job.path, problems, job.text), problems
 
 
 def _topic_slug(path: Path) -> str:
