@@ -649,12 +649,12 @@ def test_ctrl_c_while_rendering_on_several_cores_stops_at_once(
 
 
 INTERRUPTED_CHECK = """
-import sys, time
+import os, sys, time
 from qa2anki import loader
 from qa2anki.cli import main
 
 def slow_parse(job):
-    print("parsing", flush=True)
+    os.write(1, b"parsing\\n")  # one write: the workers' lines do not mix
     time.sleep(60)
 
 loader._parse_topic = slow_parse
@@ -674,7 +674,8 @@ def test_ctrl_c_while_loading_on_several_cores_stops_at_once(shipped_copy: Path)
         start_new_session=True,
     )
     assert child.stdout is not None
-    assert child.stdout.readline() == "parsing\n"  # a worker is at work
+    # Both workers are at work: each ignores Ctrl-C by then.
+    assert [child.stdout.readline() for _ in range(2)] == ["parsing\n"] * 2
 
     os.killpg(child.pid, signal.SIGINT)
     _, stderr = child.communicate(timeout=30)

@@ -34,9 +34,9 @@ TOPIC_SUFFIXES = (".yaml", ".yml")
 # (a deck of 100,000 questions in 20 topics) about 1.3 MiB.  A limit far above that keeps a stray
 # log file or a crafted input from costing minutes of parsing and gigabytes of memory.
 MAX_FILE_BYTES = 4 * 1024 * 1024
-# Below this many bytes of topic files to parse (about 4,000 questions), starting worker
+# Below this many bytes of topic files to parse (about 8,000 questions), starting worker
 # processes costs more time than it saves.
-PARALLEL_MIN_BYTES = 1024 * 1024
+PARALLEL_MIN_BYTES = 2 * 1024 * 1024
 MAX_WORKERS = 8
 
 SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
