@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from conftest import DECK_YAML, INVALID, QUESTIONS, write_sources
 from qa2anki import loader, workers
 from qa2anki.cache import TopicCache
-from qa2anki.errors import ValidationError
+from qa2anki.errors import SourceError, ValidationError
 from qa2anki.loader import MAX_FILE_BYTES, load_deck, loader_fingerprint
 from qa2anki.model import Deck
 
@@ -413,9 +413,9 @@ def pools(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     started: list[int] = []
     real_pool = workers.start_pool
 
-    def counted_pool(workers: int) -> multiprocessing.pool.Pool | None:
-        started.append(workers)
-        return real_pool(workers)
+    def counted_pool(count: int) -> multiprocessing.pool.Pool | None:
+        started.append(count)
+        return real_pool(count)
 
     monkeypatch.setattr(loader, "start_pool", counted_pool)
     monkeypatch.setattr(loader, "PARALLEL_MIN_BYTES", 1)
@@ -423,10 +423,14 @@ def pools(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return started
 
 
-def located_problems(load: Callable[[], object]) -> list[tuple[Path | None, int | None, str]]:
+def problems_of(load: Callable[[], object]) -> list[SourceError]:
     with pytest.raises(ValidationError) as caught:
         load()
-    return [(problem.path, problem.line, problem.message) for problem in caught.value.problems]
+    return caught.value.problems
+
+
+def located(problems: list[SourceError]) -> list[tuple[Path | None, int | None, str]]:
+    return [(problem.path, problem.line, problem.message) for problem in problems]
 
 
 def test_a_large_deck_loads_the_same_on_several_cores(pools: list[int]) -> None:
@@ -447,20 +451,17 @@ def test_invalid_sources_report_the_same_problems_on_several_cores(
     monkeypatch.chdir(INVALID)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(loader, "PARALLEL_MIN_BYTES", 10**12)
-        serial = located_problems(lambda: load_deck(Path(case)))
+        serial = problems_of(lambda: load_deck(Path(case)))
     topic_files = [
         path
         for path in Path(case).iterdir()
-        if path.suffix in (".yaml", ".yml") and path.stem not in ("deck", "about", "expected")
+        if path.suffix in (".yaml", ".yml") and path.name not in ("deck.yaml", "deck.yml")
     ]
 
-    parallel = located_problems(lambda: load_deck(Path(case)))
+    parallel = problems_of(lambda: load_deck(Path(case)))
 
-    assert parallel == serial
-    assert [
-        f"{path}:{line}: {message}" if line else f"{path}: {message}"
-        for path, line, message in parallel
-    ] == expected_problems(case)
+    assert located(parallel) == located(serial)
+    assert [str(problem) for problem in parallel] == expected_problems(case)
     assert pools == ([2] if len(topic_files) > 1 else [])
 
 
@@ -477,13 +478,13 @@ def test_every_invalid_file_at_once_gives_the_same_problems_on_several_cores(
     (source / "deck.yaml").write_text(DECK_YAML, encoding="utf-8")
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(loader, "PARALLEL_MIN_BYTES", 10**12)
-        serial = located_problems(lambda: load_deck(source))
+        serial = problems_of(lambda: load_deck(source))
 
-    parallel = located_problems(lambda: load_deck(source))
+    parallel = problems_of(lambda: load_deck(source))
 
     assert pools == [2]
     assert len(serial) > 40
-    assert parallel == serial
+    assert located(parallel) == located(serial)
 
 
 def test_missing_ids_are_listed_the_same_on_several_cores(
