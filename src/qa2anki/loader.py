@@ -9,7 +9,6 @@ together as one :class:`~qa2anki.errors.ValidationError`.
 from __future__ import annotations
 
 import codecs
-import contextlib
 import difflib
 import hashlib
 import re
@@ -557,7 +556,7 @@ def _read_topics(paths: list[Path], problems: _Problems, cache: TopicCache | Non
                 results[path] = (topic, found)
                 continue
         jobs.append(_TopicJob(path, text, missing_ids_allowed))
-    for job, (topic, found) in zip(jobs, _parse_topics(jobs), strict=True):
+    for job, (topic, found) in _parse_topics(jobs):
         results[job.path] = (topic, found)
         if cache is not None and job.text is not None and topic is not None and not found.items:
             cache.add(job.path, job.text, topic)
@@ -572,15 +571,23 @@ def _read_topics(paths: list[Path], problems: _Problems, cache: TopicCache | Non
     return topics
 
 
-def _parse_topics(jobs: list[_TopicJob]) -> list[tuple[Topic | None, _Problems]]:
-    """Parse topic files, in order; in worker processes when there is much to parse."""
+def _parse_topics(
+    jobs: list[_TopicJob],
+) -> list[tuple[_TopicJob, tuple[Topic | None, _Problems]]]:
+    """Parse topic files, each result with its job; in worker processes when there is much
+    to parse."""
     workers = min(usable_cores(), MAX_WORKERS, len(jobs))
+    sizes = {job.path: _job_size(job) for job in jobs} if workers > 1 else {}
     pool = None
-    if workers > 1 and sum(map(_job_size, jobs)) >= PARALLEL_MIN_BYTES:
+    if workers > 1 and sum(sizes.values()) >= PARALLEL_MIN_BYTES:
         pool = start_pool(workers)
-    # A pool's workers ignore Ctrl-C; leaving the block on it (or anything else) stops them.
-    with pool or contextlib.nullcontext():
-        return list(pool.imap(_parse_topic, jobs) if pool else map(_parse_topic, jobs))
+    if pool is None:
+        return [(job, _parse_topic(job)) for job in jobs]
+    # The largest files first, so that no worker is left with a large one at the end.
+    largest_first = sorted(jobs, key=lambda job: sizes[job.path], reverse=True)
+    # The workers ignore Ctrl-C; leaving the block on the pool (or anything else) stops them.
+    with pool:
+        return list(zip(largest_first, pool.imap(_parse_topic, largest_first), strict=True))
 
 
 def _job_size(job: _TopicJob) -> int:
