@@ -605,17 +605,18 @@ def test_quiet_json_build_still_prints_the_json(small_sources: Path, tmp_path: P
 
 
 INTERRUPTED_BUILD = """
-import sys, time
+import os, sys, time
 from qa2anki import render
 from qa2anki.cli import main
 
 def slow_chunk(texts):
-    print("rendering", flush=True)
+    os.write(1, f"rendering in {os.getpid()}\\n".encode())  # one write: lines do not mix
     time.sleep(60)
     return []
 
 render._render_chunk = slow_chunk
 render.PARALLEL_MIN = 1
+render.CHUNK = 10
 render._usable_cores = lambda: 2
 sys.argv = ["qa2anki", "build", sys.argv[1], "-o", sys.argv[2]]
 main()
@@ -635,7 +636,11 @@ def test_ctrl_c_while_rendering_on_several_cores_stops_at_once(
         start_new_session=True,
     )
     assert child.stdout is not None
-    assert child.stdout.readline() == "rendering\n"  # a worker is at work
+    # Both workers are at work (each ignores Ctrl-C by then), and neither is the build.
+    lines = [child.stdout.readline() for _ in range(2)]
+    pids = {int(line.removeprefix("rendering in ")) for line in lines}
+    assert len(pids) == 2
+    assert child.pid not in pids
 
     os.killpg(child.pid, signal.SIGINT)
     _, stderr = child.communicate(timeout=30)
