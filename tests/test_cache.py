@@ -17,7 +17,7 @@ import pytest
 
 from conftest import INVALID
 from qa2anki import cache as cache_module
-from qa2anki import loader, render
+from qa2anki import loader, render, workers
 from qa2anki.build import build_deck
 from qa2anki.cache import RenderCache, TopicCache, bundle_key, cache_key
 from qa2anki.errors import ValidationError
@@ -414,16 +414,16 @@ def test_parallel_rendering_gives_the_same_deck_and_bytes(
     serial_deck = render.render_deck(deck)
     serial = build_bytes(shipped_copy, tmp_path / "serial.apkg", None)
     pools: list[int] = []
-    real_pool = render._pool
+    real_pool = workers.start_pool
 
     def counted_pool(workers: int) -> multiprocessing.pool.Pool | None:
         pools.append(workers)
         return real_pool(workers)
 
-    monkeypatch.setattr(render, "_pool", counted_pool)
+    monkeypatch.setattr(render, "start_pool", counted_pool)
     monkeypatch.setattr(render, "PARALLEL_MIN", 1)
     monkeypatch.setattr(render, "CHUNK", 7)
-    monkeypatch.setattr(render, "_usable_cores", lambda: 2)
+    monkeypatch.setattr(render, "usable_cores", lambda: 2)
 
     assert render.render_deck(deck) == serial_deck
     assert build_bytes(shipped_copy, tmp_path / "parallel.apkg", None) == serial
@@ -442,7 +442,7 @@ def test_without_new_processes_a_large_deck_renders_in_this_one(
 
     monkeypatch.setattr(multiprocessing, "Pool", no_more_processes)
     monkeypatch.setattr(render, "PARALLEL_MIN", 1)
-    monkeypatch.setattr(render, "_usable_cores", lambda: 2)
+    monkeypatch.setattr(render, "usable_cores", lambda: 2)
 
     assert render.render_deck(deck) == serial_deck
 
@@ -450,7 +450,7 @@ def test_without_new_processes_a_large_deck_renders_in_this_one(
 def test_small_decks_do_not_start_a_pool(
     small_sources: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(render, "_pool", None)
+    monkeypatch.setattr(render, "start_pool", None)
 
     assert len(render.render_deck(load_deck(small_sources)).questions) == 3
 

@@ -617,7 +617,7 @@ def slow_chunk(texts):
 render._render_chunk = slow_chunk
 render.PARALLEL_MIN = 1
 render.CHUNK = 10
-render._usable_cores = lambda: 2
+render.usable_cores = lambda: 2
 sys.argv = ["qa2anki", "build", sys.argv[1], "-o", sys.argv[2]]
 main()
 """

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
 import re
-import signal
 import sys
 from collections.abc import Callable, Sequence
 from functools import cache, lru_cache
@@ -25,12 +23,11 @@ import pygments
 
 from qa2anki.cache import RenderCache
 from qa2anki.model import Deck, RenderedDeck, RenderedQuestion
+from qa2anki.workers import start_pool, usable_cores
 
 # markdown-it and Pygments' lexers and formatter are imported when there is something to
 # render: a rebuild whose texts are all in the render cache needs none of them.
 if TYPE_CHECKING:
-    import multiprocessing.pool
-
     from markdown_it import MarkdownIt
     from markdown_it.renderer import RendererHTML
     from markdown_it.token import Token
@@ -107,14 +104,14 @@ def render_texts(
 def _render_all(texts: list[str], progress: Progress | None) -> list[str]:
     """Render texts in order; on several cores when there are many."""
     chunks = [texts[start : start + CHUNK] for start in range(0, len(texts), CHUNK)]
-    workers = min(_usable_cores(), 8, len(chunks))
+    workers = min(usable_cores(), 8, len(chunks))
     rendered: list[str] = []
     if progress is not None:
         progress(0, len(texts))
     parallel = len(texts) >= PARALLEL_MIN and workers > 1
     if parallel:
         _markdown()  # imported and set up once, for every worker rather than by each
-    pool = _pool(workers) if parallel else None
+    pool = start_pool(workers) if parallel else None
     # A pool's workers ignore Ctrl-C; leaving the block on it (or anything else) stops them.
     with pool or contextlib.nullcontext():
         parts = pool.imap(_render_chunk, chunks) if pool else map(_render_chunk, chunks)
@@ -123,28 +120,6 @@ def _render_all(texts: list[str], progress: Progress | None) -> list[str]:
             if progress is not None:
                 progress(len(rendered), len(texts))
     return rendered
-
-
-def _pool(workers: int) -> multiprocessing.pool.Pool | None:
-    """Start worker processes, or return None when the system will not have more."""
-    import multiprocessing
-
-    try:
-        return multiprocessing.Pool(workers, initializer=_ignore_interrupts)
-    except OSError:
-        return None  # e.g. a limit on processes: render in this one
-
-
-def _ignore_interrupts() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def _usable_cores() -> int:
-    """Return how many cores this process may run on (a container may allow fewer than the
-    machine has)."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
 
 
 def _render_chunk(texts: list[str]) -> list[str]:
