@@ -39,7 +39,6 @@ import marshal
 import sqlite3
 import zlib
 from array import array
-from collections import ChainMap
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import closing, suppress
 from dataclasses import dataclass, field
@@ -99,6 +98,8 @@ class Found:
     """The distinct texts not found, in order: those to render."""
     hits: set[str] = field(default_factory=set)
     """The keys of the bundles found sound."""
+    text_keys: dict[str, str] = field(default_factory=dict)
+    """The key of each text looked up one by one, by text (``put`` stores them by it)."""
     stale: set[str] = field(default_factory=set)
     """The keys of bundles stored for topics this deck does not have."""
 
@@ -149,11 +150,12 @@ class RenderCache:
 
     def _get_texts(self, db: sqlite3.Connection, found: Found) -> None:
         html = found.html
-        keys = {
-            cache_key(self.fingerprint, text): text
+        found.text_keys = {
+            text: cache_key(self.fingerprint, text)
             for text in _missed_texts(found)
             if text not in html
         }
+        keys = {key: text for text, key in found.text_keys.items()}
         for key, text_html, checksum in _rows(db, list(keys), found):
             text = keys.get(key)
             if text is not None and _sound(key, text_html, checksum):
@@ -178,7 +180,7 @@ class RenderCache:
                 self._put(found, rendered, everything=True)
 
     def _put(self, found: Found, rendered: Mapping[str, str], *, everything: bool) -> None:
-        html = ChainMap(dict(rendered), found.html)
+        html = {**found.html, **rendered}
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with closing(sqlite3.connect(self.path, timeout=5)) as db, db:
             db.execute("CREATE TABLE IF NOT EXISTS renderer (fingerprint TEXT NOT NULL)")
@@ -197,13 +199,15 @@ class RenderCache:
                 db.execute("DELETE FROM bundles")
                 db.execute("DELETE FROM renderer")
                 db.execute("INSERT INTO renderer VALUES (?)", (self.fingerprint,))
-            rows = (
+            known = found.text_keys
+            rows = sorted(
                 (key, text_html, _checksum(key, text_html))
                 for key, text_html in (
-                    (cache_key(self.fingerprint, text), text_html)
+                    (known.get(text) or cache_key(self.fingerprint, text), text_html)
                     for text, text_html in (html if everything else rendered).items()
                 )
             )
+            # In key order, each row goes at the end of the table rather than anywhere in it.
             db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?)", rows)
             stored = {key for (key,) in db.execute("SELECT key FROM bundles")}
             db.executemany(
