@@ -19,6 +19,7 @@ import genanki
 import pytest
 
 from qa2anki import build
+from qa2anki.archive import ZIP_TIME
 from qa2anki.build import STALE_TEMP_SECONDS, build_deck, default_output, is_qa2anki_deck
 from qa2anki.errors import OutputError, StateError, ValidationError
 from qa2anki.files import current_umask
@@ -247,7 +248,7 @@ def test_the_same_inputs_give_the_same_bytes(small_sources: Path, tmp_path: Path
 
     assert first.read_bytes() == second.read_bytes()
     with zipfile.ZipFile(first) as archive:
-        assert {info.date_time for info in archive.infolist()} == {build.ZIP_TIME}
+        assert {info.date_time for info in archive.infolist()} == {ZIP_TIME}
 
 
 def test_a_rebuild_from_the_cache_imports_neither_markdown_nor_pygments_lexers(

@@ -8,7 +8,6 @@ import functools
 import gc
 import json
 import os
-import shutil
 import sqlite3
 import stat
 import tempfile
@@ -18,6 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from qa2anki.archive import write_apkg
 from qa2anki.cache import RenderCache, TopicCache
 from qa2anki.errors import OutputError
 from qa2anki.files import current_umask, fsync_dir
@@ -40,8 +40,6 @@ DEFAULT_OUTPUT_DIR = Path("build")
 DEFAULT_PREVIEW = DEFAULT_OUTPUT_DIR / "preview.html"
 # Where the command line keeps rendered HTML between builds (see qa2anki.cache).
 DEFAULT_CACHE_DIR = DEFAULT_OUTPUT_DIR / ".cache"
-# Zip entries carry this fixed time so that the same inputs give the same bytes.
-ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 NOT_REGULAR = "is not a regular file (a device, a pipe or a socket): not replacing it"
 # Every deck says in its zip comment that qa2anki wrote it: builds replace only such files.
 ZIP_COMMENT = b"qa2anki deck"
@@ -396,7 +394,7 @@ def _write_apkg(packaged: PackagedDeck, stamps: Stamps, path: Path) -> None:
     The collection is made in a scratch file beside ``path``, named and locked like it, so
     that a killed build's is cleaned up like its temporary deck (``remove_stale_temporaries``).
     Notes and cards are numbered from the latest stamp (so never from a time in the future);
-    the zip entries carry a fixed time and mode.
+    the zip entries carry a fixed time and mode (see ``qa2anki.archive``).
     """
     fd, name = tempfile.mkstemp(dir=path.parent, prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX)
     db_path = Path(name)
@@ -411,12 +409,7 @@ def _write_apkg(packaged: PackagedDeck, stamps: Stamps, path: Path) -> None:
             connection.commit()
         finally:
             connection.close()
-        database = _zip_entry("collection.anki2", db_path.stat().st_size)
-        with zipfile.ZipFile(path, "w") as archive:
-            archive.comment = ZIP_COMMENT
-            with db_path.open("rb") as db, archive.open(database, "w") as entry:
-                shutil.copyfileobj(db, entry, 1 << 20)
-            archive.writestr(_zip_entry("media", 2), "{}")
+        write_apkg(path, db_path, ZIP_COMMENT)
     finally:
         db_path.unlink(missing_ok=True)
         os.close(fd)
@@ -424,17 +417,6 @@ def _write_apkg(packaged: PackagedDeck, stamps: Stamps, path: Path) -> None:
 
 def _write_text(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8")
-
-
-def _zip_entry(name: str, size: int) -> zipfile.ZipInfo:
-    info = zipfile.ZipInfo(name, date_time=ZIP_TIME)
-    info.compress_type = zipfile.ZIP_DEFLATED
-    # Level 1 deflates a large deck several times faster than the default level 6, for a
-    # file about 15% larger.  (Python 3.13 calls it compress_level and keeps this alias.)
-    info._compresslevel = 1  # type: ignore[attr-defined]
-    info.external_attr = 0o644 << 16
-    info.file_size = size  # lets zipfile choose ZIP64 for a very large deck up front
-    return info
 
 
 def _fsync_file(path: Path) -> None:
