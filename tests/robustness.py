@@ -195,7 +195,7 @@ CLI_CASES = [
         "qa2anki: internal error: ",
     ),
     Case(
-        "`-o OUTPUT/`: an output name that ends with a slash",
+        "`-o OUTPUT/` (or `OUTPUT/.`): an output name that ends with a slash (or with `/.`)",
         "`OUTPUT/: is a folder, not a file`, exit status 1; nothing is written",
         "test_cli.py::test_an_output_name_ending_with_a_slash_is_a_folder",
         "is a folder, not a file",

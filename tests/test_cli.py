@@ -133,11 +133,12 @@ def test_build_output_error_is_one_line_and_exit_1(small_sources: Path, tmp_path
     assert result.stderr == f"{tmp_path}: is a folder, not a file\n"
 
 
+@pytest.mark.parametrize("ending", ["/", "/."])
 @pytest.mark.parametrize("command", ["build", "preview"])
 def test_an_output_name_ending_with_a_slash_is_a_folder(
-    small_sources: Path, tmp_path: Path, command: str
+    small_sources: Path, tmp_path: Path, command: str, ending: str
 ) -> None:
-    output = f"{tmp_path / 'new'}/"
+    output = f"{tmp_path / 'new'}{ending}"
 
     result = runner.invoke(app, [command, str(small_sources), "-o", output])
 

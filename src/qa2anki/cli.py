@@ -389,8 +389,9 @@ class _ProgressBar:
 
 
 def _output_file(output: str | None) -> Path | None:
-    """Return an output option as a path; a name that ends with a slash is a folder's."""
-    if output is not None and output.endswith(("/", os.sep)):
+    """Return an output option as a path; a name that ends with a slash, or with "/." (which
+    ``Path`` would drop), is a folder's."""
+    if output is not None and output.replace(os.sep, "/").endswith(("/", "/.")):
         raise OutputError(f"{output}: is a folder, not a file")
     return None if output is None else Path(output)
 
