@@ -272,6 +272,20 @@ class TestOneLineParagraphs:
     def test_other_texts_take_the_long_way(self, text: str) -> None:
         assert render._ONE_LINE_PARAGRAPH_RE.fullmatch(text) is None
 
+    def test_a_markdown_it_without_md_trim_trims_as_its_paragraph_rule_does(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """markdown-it-py 3.0 and early 4.x (allowed by the dependency) have no ``mdTrim``:
+        their paragraph rule trims with ``str.strip``."""
+        import markdown_it.common.utils  # noqa: PLC0415 (the module whose name is taken away)
+
+        monkeypatch.delattr(markdown_it.common.utils, "mdTrim")
+        render._paragraph_trim.cache_clear()
+        try:
+            assert render_markdown("A *one-line* text\u00a0") == "<p>A <em>one-line</em> text</p>"
+        finally:
+            render._paragraph_trim.cache_clear()
+
 
 class TestCss:
     def test_the_code_colours_file_is_made_from_the_pygments_styles(self) -> None:

@@ -177,12 +177,23 @@ def _render_one_line_paragraph(text: str) -> str:
     The HTML is exactly markdown-it's, but only its inline rules run: the block rules, which
     would find the paragraph anyway, take about 40% of the time of such a text.
     """
-    from markdown_it.common.utils import mdTrim
-
-    # Trimmed as the paragraph rule trims (mdTrim keeps some characters str.strip drops);
-    # renderInline replaces NUL characters just as a whole render does.
-    inline: str = _markdown().renderInline(mdTrim(text))
+    # Trimmed as the paragraph rule trims; renderInline replaces NUL characters just as a
+    # whole render does.
+    inline: str = _markdown().renderInline(_paragraph_trim()(text))
     return f"<p>{inline}</p>"
+
+
+@cache
+def _paragraph_trim() -> Callable[[str], str]:
+    """Return how markdown-it's paragraph rule trims its text: with ``mdTrim`` (which keeps
+    some characters ``str.strip`` drops) in the versions that have it, with ``str.strip``
+    in those before (3.0 and early 4.x, which ``markdown-it-py>=3`` allows)."""
+    try:
+        from markdown_it.common.utils import mdTrim
+    except ImportError:
+        return str.strip
+    trim: Callable[[str], str] = mdTrim
+    return trim
 
 
 @lru_cache(maxsize=4096)
