@@ -15,9 +15,9 @@ from typing import Any
 import markdown_it
 import pytest
 
-from conftest import INVALID
+from conftest import INVALID, count_pools
 from qa2anki import cache as cache_module
-from qa2anki import loader, render, workers
+from qa2anki import loader, render
 from qa2anki.build import build_deck
 from qa2anki.cache import RenderCache, TopicCache, bundle_key, cache_key
 from qa2anki.errors import ValidationError
@@ -413,17 +413,9 @@ def test_parallel_rendering_gives_the_same_deck_and_bytes(
     deck = load_deck(shipped_copy)
     serial_deck = render.render_deck(deck)
     serial = build_bytes(shipped_copy, tmp_path / "serial.apkg", None)
-    pools: list[int] = []
-    real_pool = workers.start_pool
-
-    def counted_pool(workers: int) -> multiprocessing.pool.Pool | None:
-        pools.append(workers)
-        return real_pool(workers)
-
-    monkeypatch.setattr(render, "start_pool", counted_pool)
+    pools = count_pools(monkeypatch, render)
     monkeypatch.setattr(render, "PARALLEL_MIN", 1)
     monkeypatch.setattr(render, "CHUNK", 7)
-    monkeypatch.setattr(render, "usable_cores", lambda: 2)
 
     assert render.render_deck(deck) == serial_deck
     assert build_bytes(shipped_copy, tmp_path / "parallel.apkg", None) == serial

@@ -18,8 +18,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import DECK_YAML, INVALID, QUESTIONS, write_sources
-from qa2anki import loader, workers
+from conftest import DECK_YAML, INVALID, QUESTIONS, count_pools, write_sources
+from qa2anki import loader
 from qa2anki.cache import TopicCache
 from qa2anki.errors import SourceError, ValidationError
 from qa2anki.loader import MAX_FILE_BYTES, load_deck, loader_fingerprint
@@ -410,17 +410,8 @@ def test_a_surrogate_pair_from_json_style_escapes_is_one_character(tmp_path: Pat
 def pools(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Parse in worker processes whenever there are two files or more, as on a machine of two
     cores with a large deck; record the size of each pool started."""
-    started: list[int] = []
-    real_pool = workers.start_pool
-
-    def counted_pool(count: int) -> multiprocessing.pool.Pool | None:
-        started.append(count)
-        return real_pool(count)
-
-    monkeypatch.setattr(loader, "start_pool", counted_pool)
     monkeypatch.setattr(loader, "PARALLEL_MIN_BYTES", 1)
-    monkeypatch.setattr(loader, "usable_cores", lambda: 2)
-    return started
+    return count_pools(monkeypatch, loader)
 
 
 def problems_of(load: Callable[[], object]) -> list[SourceError]:
