@@ -483,15 +483,17 @@ class _Mapping:
             return ()
         tags = []
         for item in node.value:
-            value = _whole_characters(item.value) if isinstance(item, yaml.ScalarNode) else None
-            if isinstance(item, yaml.ScalarNode) and value is None:
+            if not isinstance(item, yaml.ScalarNode):
+                self.error(item, f"a tag must be a single word, not {_kind(item)}")
+                continue
+            value = _whole_characters(item.value)
+            if value is None:
                 self.error(
                     item, f"a tag contains half of a UTF-16 surrogate pair; {_SURROGATE_FIX}"
                 )
-            elif value is None or not TAG_RE.fullmatch(value):
-                shown = _quote(item.value) if isinstance(item, yaml.ScalarNode) else _kind(item)
+            elif not TAG_RE.fullmatch(value):
                 rule = "tags cannot be empty or contain spaces, quotes or control characters"
-                self.error(item, f"tag {shown} is not valid: {rule}")
+                self.error(item, f"tag {_quote(item.value)} is not valid: {rule}")
             else:
                 tags.append(value)
         return tuple(tags)
