@@ -243,7 +243,7 @@ def test_problems_in_several_files_are_all_reported(tmp_path: Path) -> None:
     assert [(Path(str(p.path)).name, p.line) for p in caught.value.problems] == [
         ("01-a.yaml", 3),
         ("02-b.yaml", 3),
-        ("03-c.yaml", 2),
+        ("03-c.yaml", 1),  # where the "[" that is never closed opens
         ("deck.yaml", 3),
     ]
 
@@ -320,8 +320,54 @@ def test_any_file_content_loads_or_fails_with_our_error(content: bytes) -> None:
     if isinstance(loaded, ValidationError):
         assert loaded.problems
         assert all("\n" not in str(problem) for problem in loaded.problems)
+        # No problem is placed past the file's last line (any line break counted).
+        lines = max(1, len(content.decode("utf-8", "replace").splitlines()))
+        assert all((problem.line or 0) <= lines for problem in loaded.problems)
     else:
         assert loaded.question_count >= 1
+
+
+@pytest.mark.usefixtures("composer")
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("topic: T\nquestions: [\n", 2),
+        ("topic: T\nquestions:\n  - {id: x, q: Q, a: A\n\n\n", 3),
+        ('topic: "T\n\nquestions: []\n', 1),
+        ("topic: T\nquestions\n", 2),
+        ("topic: T\nquestions\n\n# end\n", 2),
+        ("%YAML 1.1\n", 1),
+        ("%YAML 1.1\n\n\n", 3),
+    ],
+)
+def test_a_problem_found_at_the_end_of_the_file_is_on_a_line_of_the_file(
+    tmp_path: Path, text: str, line: int
+) -> None:
+    """What YAML finds missing only at the end of the file is placed where it went wrong: where
+    the bracket or quote opens, on the line with no ':', or else on the last line."""
+    source = write_sources(tmp_path, {"deck.yaml": DECK_YAML, "t.yaml": text})
+
+    (problem,) = problems_of(lambda: load_deck(source))
+
+    assert problem.line == line
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("a: [x, y\n", "the '[' on this line is never closed; end the list with ']'"),
+        ("a: {x: y,\n", "the '{' on this line is never closed; end the mapping with '}'"),
+        ('a: "x\n', "the '\"' on this line is never closed; end the text with '\"'"),
+        ("a: 'x\n", 'the "\'" on this line is never closed; end the text with "\'"'),
+        ("a: ['x\n", 'the "\'" on this line is never closed; end the text with "\'"'),
+        ("a: [x, y}\n", "expected ',' or ']', but got '}'"),
+    ],
+)
+def test_a_quote_or_bracket_left_open_is_named(text: str, message: str) -> None:
+    with pytest.raises(yaml.MarkedYAMLError) as caught:
+        yaml.compose(text, Loader=loader._SafeComposer)
+
+    assert caught.value.problem == message
 
 
 def load_or_problems(source: Path) -> Deck | list[str]:

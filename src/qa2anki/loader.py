@@ -131,6 +131,47 @@ class _SafeComposer(yaml.SafeLoader):
             )
         return node
 
+    def get_single_node(self) -> yaml.Node | None:
+        try:
+            return super().get_single_node()
+        except yaml.MarkedYAMLError as exc:
+            opened = self._left_open(exc)
+            if opened is None:
+                raise
+            mark, character = opened
+            raise yaml.MarkedYAMLError(
+                problem=_NEVER_CLOSED[character], problem_mark=mark
+            ) from None
+
+    def _left_open(self, exc: yaml.MarkedYAMLError) -> tuple[yaml.Mark, str] | None:
+        """Return where the quote, '[' or '{' starts that is still open at the end of the file,
+        and which it is, when that is why parsing failed."""
+        if exc.problem == "found unexpected end of stream":  # in a quoted scalar
+            mark = exc.context_mark
+        elif (
+            isinstance(exc, yaml.parser.ParserError)
+            and self.flow_level
+            and self.tokens  # the first is the token the parser refused
+            and isinstance(self.tokens[0], yaml.StreamEndToken)
+        ):
+            # Every token before the end was parsed: the innermost open collection is the one
+            # whose end was looked for.
+            mark = self.marks[-1]
+        else:
+            return None
+        if mark is None or not mark.buffer or mark.buffer[mark.pointer] not in _NEVER_CLOSED:
+            return None
+        return mark, mark.buffer[mark.pointer]
+
+
+# What to say of a quote or bracket that the end of the file leaves open.
+_NEVER_CLOSED = {
+    "[": "the '[' on this line is never closed; end the list with ']'",
+    "{": "the '{' on this line is never closed; end the mapping with '}'",
+    '"': "the '\"' on this line is never closed; end the text with '\"'",
+    "'": 'the "\'" on this line is never closed; end the text with "\'"',
+}
+
 
 def _foreign_tag(node: yaml.Node) -> bool:
     return _is_foreign_tag(node.tag)
@@ -141,7 +182,16 @@ def _is_foreign_tag(tag: str) -> bool:
 
 
 def _line(node: yaml.Node) -> int:
-    return node.start_mark.line + 1
+    return _mark_line(node.start_mark)
+
+
+def _mark_line(mark: yaml.Mark) -> int:
+    """Return the line of ``mark``: the end of a file that ends with a line break, where an
+    empty value or a missing token can be found, is on its last line, not on the empty one
+    after it."""
+    if mark.column == 0 and mark.line and mark.buffer and mark.pointer == len(mark.buffer) - 1:
+        return mark.line
+    return mark.line + 1
 
 
 @dataclass(frozen=True)
@@ -308,15 +358,28 @@ def _compose(path: Path, problems: _Problems, text: str | None = None) -> yaml.N
     except RecursionError:
         problems.add(path, None, "invalid YAML: nested too deeply")
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
-        problems.add(path, line, f"invalid YAML: {_explain(exc.problem or exc.context or '')}")
+        problems.add(
+            path,
+            _error_line(exc),
+            f"invalid YAML: {_explain(exc.problem or exc.context or '')}",
+        )
     except yaml.YAMLError as exc:
         problems.add(path, None, f"invalid YAML: {exc}")
     else:
         if node is None:
             problems.add(path, 1, "file is empty")
     return node
+
+
+def _error_line(exc: yaml.MarkedYAMLError) -> int | None:
+    """Return the line to report a YAML error on."""
+    if exc.context == "while scanning a simple key":
+        # A key without its ':' is found out only at the next token, which may be lines later
+        # or the end of the file: the key's own line is the one to fix.
+        mark = exc.context_mark
+    else:
+        mark = exc.problem_mark or exc.context_mark
+    return _mark_line(mark) if mark is not None else None
 
 
 def loader_fingerprint() -> str:
