@@ -370,6 +370,37 @@ def test_a_quote_or_bracket_left_open_is_named(text: str, message: str) -> None:
     assert caught.value.problem == message
 
 
+def test_hidden_line_breaks_are_placed_on_the_lines_editors_show(tmp_path: Path) -> None:
+    source = write_sources(
+        tmp_path,
+        {
+            "deck.yaml": DECK_YAML,
+            "t.yaml": "topic: T\r\n# \u2028\r\nquestions:\r\n"
+            "  - {id: x, q: 'a\u2029\x85b', a: A}\r\n",
+        },
+    )
+
+    problems = problems_of(lambda: load_deck(source))
+
+    assert [(problem.line, problem.message[:41]) for problem in problems] == [
+        (2, "YAML reads the character U+2028 (line sep"),
+        (4, "YAML reads the character U+2029 (paragrap"),
+    ]
+
+
+def test_escaped_line_separators_are_text(tmp_path: Path) -> None:
+    """Only the raw characters are refused: an escape says what it means."""
+    source = write_sources(
+        tmp_path,
+        {
+            "deck.yaml": DECK_YAML,
+            "t.yaml": 'topic: T\nquestions:\n  - {id: x, q: "a\\Lb\\u2029c", a: A}\n',
+        },
+    )
+
+    assert load_deck(source).topics[0].questions[0].q == "a\nb\nc"
+
+
 def load_or_problems(source: Path) -> Deck | list[str]:
     try:
         return load_deck(source)

@@ -349,6 +349,17 @@ def _compose(path: Path, problems: _Problems, text: str | None = None) -> yaml.N
         text = _read_text(path, problems)
     if text is None:
         return None
+    hidden = _hidden_line_breaks(text)
+    for line, character in hidden:
+        name = _HIDDEN_BREAKS[character]
+        problems.add(
+            path,
+            line,
+            f"YAML reads the character U+{ord(character):04X} ({name}) as a line break, where "
+            "most editors show none; remove it, or use an ordinary line break",
+        )
+    if hidden:
+        return None
     node: yaml.Node | None = None
     try:
         node = _compose_text(text)
@@ -369,6 +380,26 @@ def _compose(path: Path, problems: _Problems, text: str | None = None) -> yaml.N
         if node is None:
             problems.add(path, 1, "file is empty")
     return node
+
+
+# Characters that YAML reads as line breaks but most editors do not show as one: with them,
+# YAML's lines are not the user's.  Raw in a file they are refused, wherever they are (in a
+# comment too, where the rest of the line would become YAML).
+_HIDDEN_BREAKS = {"\x85": "next line", "\u2028": "line separator", "\u2029": "paragraph separator"}
+_HIDDEN_BREAK_RE = re.compile(f"[{''.join(_HIDDEN_BREAKS)}]")
+
+
+def _hidden_line_breaks(text: str) -> list[tuple[int, str]]:
+    """Return each line, counted by "\\n" as editors count, that holds a character in
+    ``_HIDDEN_BREAKS``, with the first such character on it."""
+    if not _HIDDEN_BREAK_RE.search(text):
+        return []
+    found = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        character = _HIDDEN_BREAK_RE.search(line)
+        if character:
+            found.append((number, character[0]))
+    return found
 
 
 def _error_line(exc: yaml.MarkedYAMLError) -> int | None:
