@@ -10,6 +10,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from hypothesis import settings
 
 from qa2anki import build, workers
 
@@ -19,6 +20,12 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 INVALID = FIXTURES / "invalid"
 
 DECK_YAML = "key: test-deck\nname: Test Deck\n"
+
+# No time limit per example: on a busy machine (a CI runner, tests running side by side) a
+# first example that loads a lexer can take longer than Hypothesis's default 200 ms, which
+# would fail a test that is right.
+settings.register_profile("qa2anki", deadline=None)
+settings.load_profile("qa2anki")
 
 
 def write_sources(folder: Path, files: Mapping[str, str]) -> Path:
