@@ -591,11 +591,16 @@ print("done", flush=True)
 """
 
 
-def child_build(source: Path, output: Path, mode: str) -> subprocess.Popen[str]:
+def child_build(
+    source: Path, output: Path, mode: str, temp: Path | None = None
+) -> subprocess.Popen[str]:
+    """Start a build in a child process; ``temp`` is its system temporary folder."""
+    env = os.environ | ({"TMPDIR": str(temp)} if temp is not None else {})
     return subprocess.Popen(
         [sys.executable, "-c", CHILD_BUILD, str(source), str(output), mode],
         stdout=subprocess.PIPE,
         text=True,
+        env=env,
     )
 
 
@@ -631,9 +636,10 @@ def test_a_build_killed_mid_collection_leaves_nothing_the_next_build_keeps(
     out = tmp_path / "out"
     output = out / "deck.apkg"
     yesterday = previous_deck(small_sources, output)
-    scratch_before = set(Path(tempfile.gettempdir()).glob("qa2anki-*"))
+    system_temp = tmp_path / "system-temp"
+    system_temp.mkdir()
 
-    child = child_build(small_sources, output, "hang-collection")
+    child = child_build(small_sources, output, "hang-collection", system_temp)
     assert child.stdout is not None
     assert child.stdout.readline() == "collecting\n"
     # The temporary deck, and the collection being written beside it: nothing elsewhere.
@@ -644,7 +650,7 @@ def test_a_build_killed_mid_collection_leaves_nothing_the_next_build_keeps(
     child.stdout.close()
 
     assert output.read_bytes() == yesterday
-    assert set(Path(tempfile.gettempdir()).glob("qa2anki-*")) == scratch_before
+    assert list(system_temp.iterdir()) == []
     old = time.time() - STALE_TEMP_SECONDS - 5
     for name in leftovers:
         os.utime(out / name, (old, old))
