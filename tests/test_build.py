@@ -13,6 +13,7 @@ import sys
 import tempfile
 import time
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import genanki
@@ -591,17 +592,35 @@ print("done", flush=True)
 """
 
 
+_CHILDREN: list[subprocess.Popen[str]] = []
+
+
+@pytest.fixture(autouse=True)
+def _no_child_left_behind() -> Iterator[None]:
+    """Kill the child builds a test started, even when it failed before it could."""
+    yield
+    while _CHILDREN:
+        child = _CHILDREN.pop()
+        if child.poll() is None:
+            child.kill()
+            child.wait(timeout=30)
+        if child.stdout is not None:
+            child.stdout.close()
+
+
 def child_build(
     source: Path, output: Path, mode: str, temp: Path | None = None
 ) -> subprocess.Popen[str]:
     """Start a build in a child process; ``temp`` is its system temporary folder."""
     env = os.environ | ({"TMPDIR": str(temp)} if temp is not None else {})
-    return subprocess.Popen(
+    child = subprocess.Popen(
         [sys.executable, "-c", CHILD_BUILD, str(source), str(output), mode],
         stdout=subprocess.PIPE,
         text=True,
         env=env,
     )
+    _CHILDREN.append(child)
+    return child
 
 
 def test_a_build_killed_mid_write_keeps_the_old_deck(small_sources: Path, tmp_path: Path) -> None:
