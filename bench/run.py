@@ -41,7 +41,13 @@ class Sample:
 
 
 def measure(command: list[str], cwd: Path) -> Sample:
-    """Run a command to completion (through measure.py); return its wall time and peak RSS."""
+    """Run a command to completion (through measure.py); return its wall time and peak RSS.
+
+    Whatever the previous command left to be written to disk is written first: qa2anki syncs
+    what it writes (genanki does not), and on some file systems a sync also waits for other
+    files' pending writes, so one command would otherwise pay for the one before.
+    """
+    os.sync()
     done = subprocess.run(
         [PYTHON, str(ROOT / "bench" / "measure.py"), *command],
         cwd=cwd,
