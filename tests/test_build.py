@@ -560,8 +560,8 @@ source, output, mode = sys.argv[1:]
 real_write = build._write_apkg
 real_collection = build.write_collection
 
-def slow_collection(packaged, stamps, db, first_id):
-    real_collection(packaged, stamps, db, first_id)
+def slow_collection(packaged, stamps, db):
+    real_collection(packaged, stamps, db)
     db.commit()
     print("collecting", flush=True)
     time.sleep(60)

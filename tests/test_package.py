@@ -47,7 +47,7 @@ def collection(deck: Deck, stamps: Stamps | None = None) -> sqlite3.Connection:
     notes = packaged(deck)
     stamps = stamps or plan_build(notes, State(), T0).stamps
     db = sqlite3.connect(":memory:")
-    write_collection(notes, stamps, db, stamps.latest * 1000)
+    write_collection(notes, stamps, db)
     return db
 
 
@@ -279,7 +279,8 @@ def test_collection_is_row_for_row_what_genanki_writes(small_sources: Path) -> N
         notes = packaged(load_deck(source))
         stamps = plan_build(notes, State(), T0).stamps
         ours = sqlite3.connect(":memory:")
-        write_collection(notes, stamps, ours, T0 * 1000)
+        assert stamps.latest == T0
+        write_collection(notes, stamps, ours)
         theirs = genanki_collection(notes, stamps, T0 * 1000)
 
         tables = [name for (name,) in theirs.execute("SELECT name FROM sqlite_master ORDER BY 1")]

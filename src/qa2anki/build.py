@@ -393,8 +393,7 @@ def _write_apkg(packaged: PackagedDeck, stamps: Stamps, path: Path) -> None:
 
     The collection is made in a scratch file beside ``path``, named and locked like it, so
     that a killed build's is cleaned up like its temporary deck (``remove_stale_temporaries``).
-    Notes and cards are numbered from the latest stamp (so never from a time in the future);
-    the zip entries carry a fixed time and mode (see ``qa2anki.archive``).
+    The zip entries carry a fixed time and mode (see ``qa2anki.archive``).
     """
     fd, name = tempfile.mkstemp(dir=path.parent, prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX)
     db_path = Path(name)
@@ -405,7 +404,7 @@ def _write_apkg(packaged: PackagedDeck, stamps: Stamps, path: Path) -> None:
             # A scratch file: no journal and no syncing (neither changes the file's bytes).
             connection.execute("PRAGMA journal_mode = OFF")
             connection.execute("PRAGMA synchronous = OFF")
-            write_collection(packaged, stamps, connection, stamps.latest * 1000)
+            write_collection(packaged, stamps, connection)
             connection.commit()
         finally:
             connection.close()

@@ -206,19 +206,19 @@ def topic_deck_name(deck: Deck, topic_name: str) -> str:
     return f"{deck.name}::{topic_name}"
 
 
-def write_collection(
-    packaged: PackagedDeck, stamps: Stamps, db: sqlite3.Connection, first_id: int
-) -> None:
+def write_collection(packaged: PackagedDeck, stamps: Stamps, db: sqlite3.Connection) -> None:
     """Write the deck into an empty SQLite database as the collection of an ``.apkg``.
 
     genanki writes the collection's schema, its decks (one root deck, a subdeck per topic)
     and the note type.  The notes and their cards go in as genanki's ``Note.write_to_db``
     would write them (a test holds the rows equal), but in two statements rather than two
     per note: at 100,000 questions that is most of the time genanki would take.  Notes and
-    cards are numbered from ``first_id``, each note followed by its card; a new card's
+    cards are numbered from the latest stamp in milliseconds (so never from a time in the
+    future), each note followed by its card; a new card's
     ``due`` is its place in the sources, so that Anki shows new cards in the sources' order.
     """
     deck = packaged.deck
+    first_id = stamps.latest * 1000
     model = note_type(stamps.note_type)
     root = genanki.Deck(deck_id(deck.name), deck.name, description=packaged.description_html)
     subdecks: dict[str, genanki.Deck] = {}
