@@ -5,9 +5,10 @@ from __future__ import annotations
 import multiprocessing.pool
 import shutil
 import textwrap
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 from hypothesis import settings
@@ -89,9 +90,9 @@ def count_pools(monkeypatch: pytest.MonkeyPatch, stage: ModuleType) -> list[int]
     started: list[int] = []
     real_pool = workers.start_pool
 
-    def counted_pool(count: int) -> multiprocessing.pool.Pool | None:
+    def counted_pool(count: int, work: Sequence[Any]) -> multiprocessing.pool.Pool | None:
         started.append(count)
-        return real_pool(count)
+        return real_pool(count, work)
 
     monkeypatch.setattr(stage, "start_pool", counted_pool)
     monkeypatch.setattr(stage, "usable_cores", lambda: 2)

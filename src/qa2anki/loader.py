@@ -24,7 +24,7 @@ import yaml
 from qa2anki.cache import TopicCache
 from qa2anki.errors import SourceError, ValidationError
 from qa2anki.model import Deck, Question, Topic
-from qa2anki.workers import start_pool, usable_cores
+from qa2anki.workers import part, start_pool, usable_cores
 
 DECK_FILE = "deck.yaml"
 DECK_FILE_MISNAMED = "deck.yml"
@@ -676,14 +676,21 @@ def _parse_topics(
     sizes = {job.path: _job_size(job) for job in jobs} if workers > 1 else {}
     pool = None
     if workers > 1 and sum(sizes.values()) >= PARALLEL_MIN_BYTES:
-        pool = start_pool(workers)
+        # The largest files first, so that no worker is left with a large one at the end.
+        largest_first = sorted(jobs, key=lambda job: sizes[job.path], reverse=True)
+        pool = start_pool(workers, largest_first)
     if pool is None:
         return [(job, _parse_topic(job)) for job in jobs]
-    # The largest files first, so that no worker is left with a large one at the end.
-    largest_first = sorted(jobs, key=lambda job: sizes[job.path], reverse=True)
     # The workers ignore Ctrl-C; leaving the block on the pool (or anything else) stops them.
     with pool:
-        return list(zip(largest_first, pool.imap(_parse_topic, largest_first), strict=True))
+        parsed = pool.imap(_parse_topic_part, range(len(largest_first)))
+        return list(zip(largest_first, parsed, strict=True))
+
+
+def _parse_topic_part(index: int) -> tuple[Topic | None, _Problems]:
+    """In a worker: parse file ``index`` of those the pool was started with."""
+    job: _TopicJob = part(index)
+    return _parse_topic(job)
 
 
 def _job_size(job: _TopicJob) -> int:

@@ -11,7 +11,7 @@ import contextlib
 import hashlib
 import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import cache, lru_cache
 from html import escape
 from importlib.util import find_spec
@@ -23,7 +23,7 @@ import pygments
 
 from qa2anki.cache import RenderCache
 from qa2anki.model import Deck, RenderedDeck, RenderedQuestion
-from qa2anki.workers import start_pool, usable_cores
+from qa2anki.workers import part, start_pool, usable_cores
 
 # markdown-it and Pygments' lexers and formatter are imported when there is something to
 # render: a rebuild whose texts are all in the render cache needs none of them.
@@ -111,15 +111,23 @@ def _render_all(texts: list[str], progress: Progress | None) -> list[str]:
     parallel = len(texts) >= PARALLEL_MIN and workers > 1
     if parallel:
         _markdown()  # imported and set up once, for every worker rather than by each
-    pool = start_pool(workers) if parallel else None
+    pool = start_pool(workers, chunks) if parallel else None
     # A pool's workers ignore Ctrl-C; leaving the block on it (or anything else) stops them.
     with pool or contextlib.nullcontext():
-        parts = pool.imap(_render_chunk, chunks) if pool else map(_render_chunk, chunks)
+        parts: Iterable[list[str]] = (
+            pool.imap(_render_part, range(len(chunks))) if pool else map(_render_chunk, chunks)
+        )
         for part in parts:
             rendered += part
             if progress is not None:
                 progress(len(rendered), len(texts))
     return rendered
+
+
+def _render_part(index: int) -> list[str]:
+    """In a worker: render chunk ``index`` of those the pool was started with."""
+    chunk: list[str] = part(index)
+    return _render_chunk(chunk)
 
 
 def _render_chunk(texts: list[str]) -> list[str]:
