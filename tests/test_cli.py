@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -624,8 +626,20 @@ main()
 """
 
 
+@pytest.fixture
+def process_groups() -> Iterator[list[subprocess.Popen[str]]]:
+    """Children a test starts in process groups of their own: killed, group and all, at the
+    end of the test, even when it failed before it could."""
+    children: list[subprocess.Popen[str]] = []
+    yield children
+    for child in children:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.pid, signal.SIGKILL)
+        child.communicate()
+
+
 def test_ctrl_c_while_rendering_on_several_cores_stops_at_once(
-    shipped_copy: Path, tmp_path: Path
+    shipped_copy: Path, tmp_path: Path, process_groups: list[subprocess.Popen[str]]
 ) -> None:
     """As a terminal's Ctrl-C does, the interrupt goes to the build and its workers alike."""
     output = tmp_path / "deck.apkg"
@@ -636,6 +650,7 @@ def test_ctrl_c_while_rendering_on_several_cores_stops_at_once(
         text=True,
         start_new_session=True,
     )
+    process_groups.append(child)
     assert child.stdout is not None
     # Both workers are at work (each ignores Ctrl-C by then), and neither is the build.
     lines = [child.stdout.readline() for _ in range(2)]
@@ -671,7 +686,9 @@ main()
 """
 
 
-def test_ctrl_c_while_loading_on_several_cores_stops_at_once(shipped_copy: Path) -> None:
+def test_ctrl_c_while_loading_on_several_cores_stops_at_once(
+    shipped_copy: Path, process_groups: list[subprocess.Popen[str]]
+) -> None:
     child = subprocess.Popen(
         [sys.executable, "-c", INTERRUPTED_CHECK, str(shipped_copy)],
         stdout=subprocess.PIPE,
@@ -679,6 +696,7 @@ def test_ctrl_c_while_loading_on_several_cores_stops_at_once(shipped_copy: Path)
         text=True,
         start_new_session=True,
     )
+    process_groups.append(child)
     assert child.stdout is not None
     # Both workers are at work: each ignores Ctrl-C by then.
     assert [child.stdout.readline() for _ in range(2)] == ["parsing\n"] * 2
