@@ -283,8 +283,10 @@ def test_collection_is_row_for_row_what_genanki_writes(small_sources: Path) -> N
         write_collection(notes, stamps, ours)
         theirs = genanki_collection(notes, stamps, T0 * 1000)
 
-        tables = [name for (name,) in theirs.execute("SELECT name FROM sqlite_master ORDER BY 1")]
-        assert tables == [n for (n,) in ours.execute("SELECT name FROM sqlite_master ORDER BY 1")]
+        # The same tables and indexes, made by the same statements.
+        schema = "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY name"
+        assert ours.execute(schema).fetchall() == theirs.execute(schema).fetchall()
+        assert ours.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
         for table in ("col", "notes", "cards", "revlog", "graves"):
             query = f"SELECT * FROM {table} ORDER BY 1"
             assert ours.execute(query).fetchall() == theirs.execute(query).fetchall(), table

@@ -212,10 +212,12 @@ def write_collection(packaged: PackagedDeck, stamps: Stamps, db: sqlite3.Connect
     genanki writes the collection's schema, its decks (one root deck, a subdeck per topic)
     and the note type.  The notes and their cards go in as genanki's ``Note.write_to_db``
     would write them (a test holds the rows equal), but in two statements rather than two
-    per note: at 100,000 questions that is most of the time genanki would take.  Notes and
-    cards are numbered from the latest stamp in milliseconds (so never from a time in the
-    future), each note followed by its card; a new card's
-    ``due`` is its place in the sources, so that Anki shows new cards in the sources' order.
+    per note: at 100,000 questions that is most of the time genanki would take.  genanki's
+    indexes are made again once the rows are in, one sort each rather than an update per row
+    (the schema is the same: a test compares it).  Notes and cards are numbered from the
+    latest stamp in milliseconds (so never from a time in the future), each note followed by
+    its card; a new card's ``due`` is its place in the sources, so that Anki shows new cards
+    in the sources' order.
     """
     deck = packaged.deck
     first_id = stamps.latest * 1000
@@ -231,6 +233,12 @@ def write_collection(packaged: PackagedDeck, stamps: Stamps, db: sqlite3.Connect
     genanki.Package([root, *subdecks.values()]).write_to_db(
         cursor, first_id / 1000, itertools.count(first_id)
     )
+    indexes = cursor.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+        " ORDER BY rowid"
+    ).fetchall()
+    for name, _ in indexes:
+        cursor.execute(f'DROP INDEX "{name}"')
     mods = stamps.notes
     cursor.executemany(
         "INSERT INTO notes VALUES (?, ?, ?, ?, -1, ?, ?, ?, 0, 0, '')",
@@ -261,6 +269,8 @@ def write_collection(packaged: PackagedDeck, stamps: Stamps, db: sqlite3.Connect
             for index, note in enumerate(packaged.notes)
         ),
     )
+    for _, sql in indexes:
+        cursor.execute(sql)
 
 
 def note_fields(item: RenderedQuestion) -> dict[str, str]:
