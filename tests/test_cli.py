@@ -171,8 +171,11 @@ def test_installed_entry_points_run() -> None:
 
 @pytest.mark.parametrize("arguments", [["--help"], ["--version"], ["build", "--help"]])
 def test_help_and_version_do_not_import_the_pipeline(arguments: list[str]) -> None:
-    """They start as fast as a bare Typer app: no genanki, YAML, Markdown or Pygments."""
+    """They start as fast as a bare Typer app: no genanki, YAML, Markdown or Pygments, and
+    none of the standard library modules only a build needs."""
     modules = (
+        "json",
+        "sqlite3",
         "genanki",
         "yaml",
         "pygments",

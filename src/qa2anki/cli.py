@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import io
-import json
 import os
 import sys
 import traceback
@@ -179,6 +178,8 @@ def build(
         _fail(exc, "nothing was written")
     deck = result.deck
     if json_output:
+        import json
+
         report = {
             "deck": deck.name,
             "output": str(result.output),
