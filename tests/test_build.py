@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import shutil
 import signal
 import sqlite3
 import stat
@@ -282,6 +283,50 @@ def test_a_one_word_edit_changes_the_bytes(small_sources: Path, tmp_path: Path) 
     second = build_deck(small_sources, tmp_path / "second.apkg", timestamp=1_700_000_000).output
 
     assert first.read_bytes() != second.read_bytes()
+
+
+SPAWNED_BUILD = """
+import multiprocessing, sys
+from pathlib import Path
+from qa2anki import build, loader, render, workers
+
+multiprocessing.set_start_method("spawn")
+pools = []
+
+def counted_pool(count, work):
+    pools.append(multiprocessing.get_start_method())
+    return workers.start_pool(count, work)
+
+for stage in (loader, render):
+    stage.start_pool = counted_pool
+    stage.usable_cores = lambda: 2
+loader.PARALLEL_MIN_BYTES = 1
+render.PARALLEL_MIN = 1
+render.CHUNK = 7
+build.build_deck(Path(sys.argv[1]), Path(sys.argv[2]), timestamp=1_700_000_000)
+print(pools)
+"""
+
+
+def test_workers_started_by_spawn_give_the_same_bytes(shipped_copy: Path, tmp_path: Path) -> None:
+    """macOS and Windows start worker processes afresh rather than by forking this one: the
+    workers then import qa2anki themselves and get their work through a pipe."""
+    other_copy = Path(shutil.copytree(shipped_copy, tmp_path / "other"))
+    serial = build_deck(shipped_copy, tmp_path / "serial.apkg", timestamp=1_700_000_000).output
+
+    done = subprocess.run(
+        [sys.executable, "-c", SPAWNED_BUILD, str(other_copy), str(tmp_path / "spawned.apkg")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout == "['spawn', 'spawn']\n"  # the loader's pool, then the renderer's
+    assert (tmp_path / "spawned.apkg").read_bytes() == serial.read_bytes()
+    assert (other_copy / "qa2anki.lock").read_bytes() == (
+        shipped_copy / "qa2anki.lock"
+    ).read_bytes()
 
 
 def test_ids_start_at_the_latest_stamp_never_in_the_future(
