@@ -69,12 +69,7 @@ def render_deck(
         groups.append([deck.description])
     html = render_texts(groups, cache, progress)
     questions = tuple(
-        RenderedQuestion(
-            question=question,
-            topic=topic,
-            question_html=html[question.q],
-            answer_html=html[question.a],
-        )
+        RenderedQuestion(question, topic, html[question.q], html[question.a])
         for topic, question in items
     )
     description_html = html[deck.description] if deck.description else ""
