@@ -145,6 +145,30 @@ def test_add_remove_and_move(small_sources: Path) -> None:
     assert dict(plan.stamps.notes) == {"fourth": T0 + 9, "second": T0 + 9, "third": T0}
 
 
+def test_the_state_has_each_notes_subdeck_and_question_as_they_are_now(
+    small_sources: Path,
+) -> None:
+    """Also for notes whose content, and so stamp, did not change."""
+    basics = small_sources / "01-basics.yaml"
+    edit(basics, "q: What is two?", "q: What is *two*?")
+    before = first_plan(small_sources)
+    edit(basics, "q: What is *two*?", "q: What is _two_?")  # the same HTML
+
+    reworded = plan_build(packaged(small_sources), before.state, T0 + 1)
+    edit(small_sources / "deck.yaml", "name: Test Deck", "name: Renamed Deck")
+    renamed = plan_build(packaged(small_sources), reworded.state, T0 + 2)
+
+    assert reworded.unchanged == renamed.unchanged == ("first", "second", "third")
+    second = before.state.notes["second"]
+    assert reworded.state.notes["second"] == NoteEntry(
+        second.hash, T0, "Test Deck::Basics", "What is _two_?"
+    )
+    assert renamed.state.notes["second"] == NoteEntry(
+        second.hash, T0, "Renamed Deck::Basics", "What is _two_?"
+    )
+    assert renamed.state.notes["third"].deck == "Renamed Deck::More"
+
+
 def test_a_new_deck_key_makes_every_note_new_and_none_moved_or_removed(
     small_sources: Path,
 ) -> None:

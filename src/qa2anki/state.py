@@ -175,7 +175,15 @@ def plan_build(
             old_subdeck = _renamed(old.deck, renamed_from, deck.name)
             if old_subdeck != subdeck:
                 moved.append(Moved(question_id, old_subdeck, subdeck, note.topic_slug))
-        notes[question_id] = NoteEntry(digest, mod, subdeck, note.question)
+        if (
+            old is None
+            or old.hash != digest
+            or old.mod != mod
+            or old.deck != subdeck
+            or old.question != note.question
+        ):
+            old = NoteEntry(digest, mod, subdeck, note.question)
+        notes[question_id] = old  # most of a large deck's entries: kept, not made again
 
     removed = tuple(
         Removed(question_id, _renamed(entry.deck, renamed_from, deck.name), entry.question)
