@@ -17,9 +17,9 @@ import pytest
 
 from conftest import INVALID, count_pools
 from qa2anki import cache as cache_module
-from qa2anki import loader, render
+from qa2anki import loader, package, render
 from qa2anki.build import build_deck
-from qa2anki.cache import RenderCache, TopicCache, bundle_key, cache_key
+from qa2anki.cache import NoteCache, RenderCache, TopicCache, bundle_key, cache_key
 from qa2anki.errors import ValidationError
 from qa2anki.loader import load_deck
 from qa2anki.model import Deck
@@ -539,3 +539,135 @@ def test_a_corrupted_or_removed_topic_entry_is_read_again(
     assert deck == load_deck(small_sources)
     with sqlite3.connect(path) as db:
         assert [name for (name,) in db.execute("SELECT name FROM topics")] == ["01-basics.yaml"]
+
+
+# The note cache: each topic's GUIDs and hashes, found only for exactly the same notes.
+
+
+def note_cache(cache_dir: Path, source: Path) -> NoteCache:
+    return NoteCache(cache_dir, package.package_fingerprint(), source=source)
+
+
+def packaged_with(cache: NoteCache | None, source: Path) -> package.PackagedDeck:
+    packaged = package.package_deck(render.render_deck(load_deck(source)), cache)
+    if cache is not None:
+        cache.save()
+    return packaged
+
+
+def stored_notes(cache_dir: Path) -> dict[str, str]:
+    (path,) = cache_dir.glob("notes-*.sqlite")
+    with sqlite3.connect(path) as db:
+        return dict(db.execute("SELECT key, data FROM notes").fetchall())
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new"),
+    [
+        ("deck.yaml", "key: test-deck", "key: other-deck"),  # every GUID
+        ("01-basics.yaml", "id: first", "id: premier"),  # a GUID and the Id field
+        ("01-basics.yaml", "tags: [starter]", "tags: [starters]"),  # a topic's tags
+        ("01-basics.yaml", "tags: [starter]", "tags: [starter, extra]"),
+        ("01-basics.yaml", "tags: [code]", "tags: [coding]"),  # a question's tags
+        ("01-basics.yaml", "topic: Basics", "topic: Basic <things>"),  # the Topic field
+        ("01-basics.yaml", "print(1 + 1)", "print(2)"),  # an answer's HTML
+        ("02-more.yaml", "q: What is three?", "q: What is *three*?"),  # a question's HTML
+    ],
+)
+def test_cached_notes_are_the_notes_worked_out_afresh(
+    small_sources: Path, tmp_path: Path, file: str, old: str, new: str
+) -> None:
+    cache_dir = tmp_path / "cache"
+    before = packaged_with(note_cache(cache_dir, small_sources), small_sources)
+    path = small_sources / file
+    path.write_text(path.read_text(encoding="utf-8").replace(old, new, 1), encoding="utf-8")
+
+    fresh = packaged_with(None, small_sources)
+    cached = packaged_with(note_cache(cache_dir, small_sources), small_sources)
+
+    assert cached == fresh
+    changed = [
+        a for a, b in zip(fresh.notes, before.notes, strict=True) if a[:2] + a[7:] != b[:2] + b[7:]
+    ]
+    assert changed  # the edit changed a GUID or a hash: the cache had to see it
+    assert packaged_with(note_cache(cache_dir, small_sources), small_sources) == fresh
+
+
+def test_a_rebuild_finds_each_unchanged_topic_and_keeps_only_the_decks(
+    shipped_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache_dir = tmp_path / "cache"
+    packaged_with(note_cache(cache_dir, shipped_copy), shipped_copy)
+    first = stored_notes(cache_dir)
+    topic = shipped_copy / "04-fastapi-flask.yaml"
+    topic.write_text(
+        topic.read_text(encoding="utf-8").replace("basic FastAPI endpoint", "FastAPI route", 1),
+        "utf-8",
+    )
+    worked_out: list[str] = []
+    real = package.question_guid
+
+    def recording(deck_key: str, question_id: str) -> str:
+        worked_out.append(question_id)
+        return real(deck_key, question_id)
+
+    monkeypatch.setattr(package, "question_guid", recording)
+
+    packaged = packaged_with(note_cache(cache_dir, shipped_copy), shipped_copy)
+
+    edited = [note.id for note in packaged.notes if note.topic_slug == "fastapi-flask"]
+    assert worked_out == edited
+    second = stored_notes(cache_dir)
+    assert len(first) == len(second) == 10  # one entry a topic: the edited one's replaced
+    assert len(set(first) & set(second)) == 9
+
+
+def test_a_damaged_note_entry_is_ignored_and_worked_out_again(
+    small_sources: Path, tmp_path: Path
+) -> None:
+    cache_dir = tmp_path / "cache"
+    fresh = packaged_with(note_cache(cache_dir, small_sources), small_sources)
+    (path,) = cache_dir.glob("notes-*.sqlite")
+    with sqlite3.connect(path) as db:
+        # One entry damaged (its checksum no longer matches), one sound but for fewer notes.
+        db.execute("UPDATE notes SET data = upper(data) WHERE data LIKE '% % % %'")
+        key, data = db.execute(
+            "SELECT key, data FROM notes WHERE data NOT LIKE '% % % %'"
+        ).fetchone()
+        short = data.split(" ")[0]
+        checksum = zlib.crc32(short.encode(), zlib.crc32(key.encode()))
+        db.execute("UPDATE notes SET data = ?, checksum = ? WHERE key = ?", (short, checksum, key))
+
+    assert packaged_with(note_cache(cache_dir, small_sources), small_sources) == fresh
+    assert all(len(data.split(" ")) % 2 == 0 for data in stored_notes(cache_dir).values())
+
+
+def test_note_keys_tell_apart_notes_split_differently() -> None:
+    cache = NoteCache(Path("unused"), "fingerprint", source=Path())
+    notes: list[list[tuple[str, tuple[str, ...], tuple[str, ...]]]] = [
+        [("a", ("b", "c"), ())],
+        [("ab", ("", "c"), ())],
+        [("a", ("b",), ("c",))],
+        [("a", ("b", "c"), ("",))],
+        [("a", ("b", "c"), ()), ("", (), ())],
+        [],
+    ]
+    keys = {cache.key("deck", topic) for topic in notes}
+    assert len(keys) == len(notes)
+    assert cache.key("deck", notes[0]) != cache.key("other", notes[0])
+    other = NoteCache(Path("unused"), "another", source=Path())
+    assert cache.key("deck", notes[0]) != other.key("deck", notes[0])
+
+
+def test_a_note_cache_file_that_is_not_a_database_is_replaced(
+    small_sources: Path, tmp_path: Path
+) -> None:
+    cache_dir = tmp_path / "cache"
+    fresh = packaged_with(None, small_sources)
+    cache = note_cache(cache_dir, small_sources)
+    cache_dir.mkdir()
+    cache.path.write_bytes(b"not a database" * 100)
+
+    assert packaged_with(cache, small_sources) == fresh
+    assert len(stored_notes(cache_dir)) == 2
+    assert packaged_with(note_cache(cache_dir, small_sources), small_sources) == fresh

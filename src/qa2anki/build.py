@@ -18,12 +18,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qa2anki.archive import write_apkg
-from qa2anki.cache import RenderCache, TopicCache
+from qa2anki.cache import NoteCache, RenderCache, TopicCache
 from qa2anki.errors import OutputError
 from qa2anki.files import current_umask, fsync_dir
 from qa2anki.loader import load_deck, loader_fingerprint
 from qa2anki.model import Deck
-from qa2anki.package import MODEL_ID, PackagedDeck, Stamps, package_deck, write_collection
+from qa2anki.package import (
+    MODEL_ID,
+    PackagedDeck,
+    Stamps,
+    package_deck,
+    package_fingerprint,
+    write_collection,
+)
 from qa2anki.preview import GENERATOR_MARK, preview_page
 from qa2anki.render import render_deck, renderer_fingerprint
 from qa2anki.state import (
@@ -103,8 +110,9 @@ def build_deck(
             or changed since the state file was written (now by default).  Unchanged notes
             keep their time, so that Anki's re-import leaves them alone.
         dry_run: compute the plan only; write nothing (the cache is read, not written).
-        cache_dir: a folder to keep rendered HTML in between builds; none by default.
-            Its content never changes the output, only how fast it is made.
+        cache_dir: a folder to keep, between builds, what a build works out again only for
+            what changed: the topics as loaded, the HTML and the notes' GUIDs and hashes;
+            none by default.  Its content never changes the output, only how fast it is made.
         force: write even inside the source folder or over a file that is not a qa2anki deck.
         progress: called as the build goes, to show progress (see ``Progress``).
 
@@ -113,7 +121,7 @@ def build_deck(
         StateError: the state file is damaged; nothing was written.
         OutputError: the deck could not be written; any previous deck is left as it was.
     """
-    topic_cache, render_cache = _caches(cache_dir, source, read_only=dry_run)
+    topic_cache, render_cache, note_cache = _caches(cache_dir, source, read_only=dry_run)
     deck = load_deck(source, topic_cache, save_cache=False)
     output = output or default_output(deck)
     if not output.name or output.name == "..":
@@ -126,7 +134,9 @@ def build_deck(
     rendered = render_deck(
         deck, render_cache, progress and functools.partial(progress, "Rendering")
     )
-    packaged = package_deck(rendered)
+    packaged = package_deck(rendered, note_cache)
+    if note_cache is not None:
+        note_cache.save()
     del rendered  # each card's HTML is in its note now: a large deck's memory peaks lower
     state_file = state_path(source)
     now = int(time.time() if timestamp is None else timestamp)
@@ -196,13 +206,14 @@ def build_preview(
 
 def _caches(
     cache_dir: Path | None, source: Path, *, read_only: bool
-) -> tuple[TopicCache | None, RenderCache | None]:
+) -> tuple[TopicCache | None, RenderCache | None, NoteCache | None]:
     if cache_dir is None or _inside(cache_dir, source):
         # Never leave a cache among the sources (a build run from inside them).
-        return None, None
+        return None, None, None
     return (
         TopicCache(cache_dir, loader_fingerprint(), source=source, read_only=read_only),
         RenderCache(cache_dir, renderer_fingerprint(), source=source, read_only=read_only),
+        NoteCache(cache_dir, package_fingerprint(), source=source, read_only=read_only),
     )
 
 

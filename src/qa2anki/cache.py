@@ -20,9 +20,12 @@ with (see ``render.renderer_fingerprint``: this package's renderer code, the Mar
 Pygments versions, the styles and the card CSS); any change to how HTML is made empties it,
 both levels.  The topic cache likewise keeps each topic file's questions, as loaded and
 checked, by a hash of the file's name and content and of the loader
-(``loader.loader_fingerprint``), so that unchanged files are not parsed again.
+(``loader.loader_fingerprint``), so that unchanged files are not parsed again.  The note cache
+keeps each topic's note GUIDs and hashes, by a hash of everything they are worked out from:
+the deck key and each note's id, fields (their HTML) and tags, and the packaging code
+(``package.package_fingerprint``).
 
-Both only ever save time:
+All three only ever save time:
 
 - every entry carries a checksum; an entry that fails it, or that is not what it should be
   (a bundle that is not a list of as many HTML texts as its topic has), is ignored and worked
@@ -39,7 +42,7 @@ import marshal
 import sqlite3
 import zlib
 from array import array
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import closing, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -313,13 +316,7 @@ class TopicCache:
         This ends the cache's use for one load: what it holds in memory is let go.
         """
         if not self.read_only and (self._new or not set(self._read()) <= self._seen):
-            for _ in range(2):
-                try:
-                    self._save()
-                    break
-                except (OSError, sqlite3.Error):
-                    with suppress(OSError):
-                        self.path.unlink(missing_ok=True)
+            _write_or_start_afresh(self.path, self._save)
         self._stored, self._new, self._seen = None, {}, set()
 
     def _save(self) -> None:
@@ -342,20 +339,119 @@ class TopicCache:
     def _read(self) -> dict[str, tuple[str, str]]:
         """Read every sound entry once: file name -> (digest, data)."""
         if self._stored is None:
-            self._stored = {}
-            if self.path.is_file():
-                try:
-                    with closing(sqlite3.connect(self.path)) as db:
-                        rows = db.execute("SELECT name, digest, data, checksum FROM topics")
-                        for name, digest, data, checksum in rows:
-                            if _sound(digest, data, checksum):
-                                self._stored[name] = (digest, data)
-                except sqlite3.Error:
-                    self._stored = {}
+            rows = _sound_rows(self.path, "SELECT name, digest, data, checksum FROM topics")
+            self._stored = {name: (digest, data) for name, digest, data, _ in rows}
         return self._stored
 
     def _digest(self, path: Path, text: str) -> str:
         return cache_key(self.fingerprint, f"{path.name}\0{text}")
+
+
+class NoteCache:
+    """Each topic's note GUIDs and hashes, for one source folder, in ``folder``.
+
+    A topic's entry is found by a hash of everything its GUIDs and hashes are worked out
+    from, the notes' HTML included (see ``package.package_deck``): it is what they would be
+    worked out as again, never an old value.
+    """
+
+    def __init__(
+        self, folder: Path, fingerprint: str, *, source: Path, read_only: bool = False
+    ) -> None:
+        self.fingerprint = fingerprint
+        self.read_only = read_only
+        self.path = folder / f"notes-{_folder_name(source)}.sqlite"
+        self._stored: dict[str, str] | None = None
+        self._used: set[str] = set()
+        self._new: dict[str, str] = {}
+
+    def get(self, key: str, count: int) -> list[tuple[str, str]] | None:
+        """Return the (GUID, hash) of each of the ``count`` notes stored under ``key``."""
+        self._used.add(key)
+        stored = self._read().get(key)
+        if stored is None:
+            return None
+        words = stored.split(" ")
+        if len(words) != 2 * count:
+            return None
+        return list(zip(words[::2], words[1::2], strict=True))
+
+    def add(self, key: str, notes: Sequence[tuple[str, str]]) -> None:
+        """Keep the (GUID, hash) of each note of a topic under ``key``, for ``save``."""
+        self._used.add(key)
+        words = [word for note in notes for word in note]
+        # GUIDs are in Anki's base 91 and hashes in hexadecimal: neither has a space.
+        if all(word and " " not in word for word in words):
+            self._new[key] = " ".join(words)
+
+    def save(self) -> None:
+        """Store the topics added, and forget those not asked for this time."""
+        if not self.read_only and (self._new or not set(self._read()) <= self._used):
+            _write_or_start_afresh(self.path, self._save)
+        self._stored, self._new, self._used = None, {}, set()
+
+    def _save(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with closing(sqlite3.connect(self.path, timeout=5)) as db, db:
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS notes (key TEXT PRIMARY KEY, data TEXT NOT NULL,"
+                " checksum INTEGER NOT NULL)"
+            )
+            db.executemany(
+                "INSERT OR REPLACE INTO notes VALUES (?, ?, ?)",
+                ((key, data, _checksum(key, data)) for key, data in self._new.items()),
+            )
+            stale = set(self._read()) - self._used
+            db.executemany("DELETE FROM notes WHERE key = ?", ((key,) for key in stale))
+
+    def _read(self) -> dict[str, str]:
+        """Read every sound entry once: key -> the notes' GUIDs and hashes, space-separated."""
+        if self._stored is None:
+            rows = _sound_rows(self.path, "SELECT key, data, checksum FROM notes")
+            self._stored = {key: data for key, data, _ in rows}
+        return self._stored
+
+    def key(self, deck_key: str, notes: Sequence[tuple[str, Sequence[str], Sequence[str]]]) -> str:
+        """Return the key of a topic's notes, each given as (question id, fields, tags): a hash
+        of this cache's fingerprint, the deck key, and all of them."""
+        digest = hashlib.blake2b(self.fingerprint.encode(), digest_size=16, person=b"notes")
+        texts = [deck_key]
+        shape = [len(notes)]
+        for question_id, fields, tags in notes:
+            texts.append(question_id)
+            texts += fields
+            texts += tags
+            shape += (len(fields), len(tags))
+        # How many notes, fields and tags, each text's length, then all the texts at once:
+        # no two different lists of notes give the same input.
+        digest.update(array("q", shape).tobytes())
+        digest.update(array("q", map(len, texts)).tobytes())
+        digest.update("".join(texts).encode("utf-8", "surrogatepass"))
+        return digest.hexdigest()
+
+
+def _write_or_start_afresh(path: Path, write: Callable[[], None]) -> None:
+    """Write a cache file with ``write``; if that fails, delete the file and try once more:
+    a damaged file is replaced, and a folder that cannot be written means no cache."""
+    for _ in range(2):
+        try:
+            write()
+            return
+        except (OSError, sqlite3.Error):
+            with suppress(OSError):
+                path.unlink(missing_ok=True)
+
+
+def _sound_rows(path: Path, query: str) -> list[tuple[Any, ...]]:
+    """Return the rows of ``query`` on a cache file whose last three columns, key, text and
+    checksum, are sound; none when the file is missing or SQLite cannot read it."""
+    if not path.is_file():
+        return []
+    try:
+        with closing(sqlite3.connect(path)) as db:
+            return [row for row in db.execute(query) if _sound(row[-3], row[-2], row[-1])]
+    except sqlite3.Error:
+        return []
 
 
 def _topic_to_json(topic: Topic) -> object:

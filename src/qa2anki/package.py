@@ -9,6 +9,7 @@ structure may not.  ``tests/test_package.py`` pins them.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import json
@@ -16,11 +17,13 @@ import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import genanki
 
-from qa2anki.model import Deck, RenderedDeck, RenderedQuestion
+from qa2anki.cache import NoteCache
+from qa2anki.model import Deck, Question, RenderedDeck, RenderedQuestion
 from qa2anki.render import card_css
 
 MODEL_ID = 1594302817
@@ -123,39 +126,70 @@ class PackagedDeck:
     notes: tuple[PackagedNote, ...]
 
 
-def package_deck(rendered: RenderedDeck) -> PackagedDeck:
+def package_deck(rendered: RenderedDeck, cache: NoteCache | None = None) -> PackagedDeck:
     """Work out every note's fields, tags, GUID, subdeck and fingerprint, in source order.
 
     Each note's fields are ``note_fields`` and its tags ``note_tags``; what is the same for a
-    whole topic is worked out once per topic.
+    whole topic is worked out once per topic.  A topic's GUIDs and fingerprints found in
+    ``cache`` are not worked out again: its key covers the deck key and every note's id,
+    fields and tags (see ``NoteCache.key``).
     """
     deck = rendered.deck
     key = deck.key
-    notes = []
-    topic = None
-    for item in rendered.questions:
-        question = item.question
-        if item.topic is not topic:
-            topic = item.topic
-            subdeck = topic_deck_name(deck, topic.name)
-            topic_field = escape(topic.name)
-            topic_tags = (topic.slug, *topic.tags)
-            plain_tags = _unique(topic_tags)
-        fields = (item.question_html, item.answer_html, topic_field, escape(question.id))
-        tags = _unique((*topic_tags, *question.tags)) if question.tags else plain_tags
-        notes.append(
-            PackagedNote(
-                question.id,
-                question_guid(key, question.id),
-                fields,
-                tags,
-                subdeck,
-                topic.slug,
-                question.q,
-                note_fingerprint(fields, tags),
+    notes: list[PackagedNote] = []
+    # A topic's questions are together, in order; the topic is the same object for each.
+    for _, group in itertools.groupby(rendered.questions, key=lambda item: id(item.topic)):
+        items = list(group)
+        topic = items[0].topic
+        subdeck = topic_deck_name(deck, topic.name)
+        topic_field = escape(topic.name)
+        topic_tags = (topic.slug, *topic.tags)
+        plain_tags = _unique(topic_tags)
+        rows = [
+            (
+                item.question,
+                (item.question_html, item.answer_html, topic_field, escape(item.question.id)),
+                _unique((*topic_tags, *item.question.tags)) if item.question.tags else plain_tags,
             )
+            for item in items
+        ]
+        known = _guids_and_fingerprints(key, rows, cache)
+        notes += (
+            PackagedNote(
+                question.id, guid, fields, tags, subdeck, topic.slug, question.q, fingerprint
+            )
+            for (question, fields, tags), (guid, fingerprint) in zip(rows, known, strict=True)
         )
     return PackagedDeck(deck, rendered.description_html, tuple(notes))
+
+
+def _guids_and_fingerprints(
+    deck_key: str,
+    rows: Sequence[tuple[Question, tuple[str, ...], tuple[str, ...]]],
+    cache: NoteCache | None,
+) -> list[tuple[str, str]]:
+    """Return each note's GUID and fingerprint: from ``cache``, or worked out (and kept)."""
+    if cache is None:
+        return [
+            (question_guid(deck_key, question.id), note_fingerprint(fields, tags))
+            for question, fields, tags in rows
+        ]
+    topic_key = cache.key(
+        deck_key, [(question.id, fields, tags) for question, fields, tags in rows]
+    )
+    found = cache.get(topic_key, len(rows))
+    if found is None:
+        found = _guids_and_fingerprints(deck_key, rows, None)
+        cache.add(topic_key, found)
+    return found
+
+
+@functools.cache
+def package_fingerprint() -> str:
+    """Return a hash of everything that decides a note's GUID and fingerprint besides the
+    note itself, for the note cache: this module's code and genanki's version."""
+    parts = [Path(__file__).read_bytes(), str(genanki.__version__).encode()]
+    return hashlib.sha256(b"\0".join(parts)).hexdigest()
 
 
 def note_fingerprint(fields: Sequence[str], tags: Sequence[str]) -> str:
