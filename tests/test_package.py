@@ -101,7 +101,7 @@ def test_editing_text_keeps_the_guid(small_sources: Path) -> None:
     deck = load_deck(small_sources)
     before = packaged(deck)
     topic = deck.topics[0]
-    edited_question = dataclasses.replace(topic.questions[0], q="Rewritten?", a="Rewritten.")
+    edited_question = topic.questions[0]._replace(q="Rewritten?", a="Rewritten.")
     edited_topic = dataclasses.replace(topic, questions=(edited_question, *topic.questions[1:]))
     after = packaged(dataclasses.replace(deck, topics=(edited_topic, *deck.topics[1:])))
 

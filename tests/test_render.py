@@ -346,7 +346,7 @@ def test_render_deck_gives_the_same_html_from_the_cache_and_renders_only_new_tex
     assert rendered == []
 
     topic = deck.topics[4]
-    edited = replace(topic.questions[2], a=topic.questions[2].a + "\n\nAnd **more**.")
+    edited = topic.questions[2]._replace(a=topic.questions[2].a + "\n\nAnd **more**.")
     questions = (*topic.questions[:2], edited, *topic.questions[3:])
     deck = replace(
         deck, topics=(*deck.topics[:4], replace(topic, questions=questions), *deck.topics[5:])

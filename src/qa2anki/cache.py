@@ -462,8 +462,7 @@ def _topic_to_json(topic: Topic) -> object:
 def _topic_from_json(data: Any, path: Path) -> Topic:
     """Rebuild a topic from ``_topic_to_json``; a TypeError or KeyError when it is not that."""
     questions = tuple(
-        Question(id=qid, q=q, a=a, tags=tuple(tags), path=path, line=line)
-        for qid, q, a, tags, line in data["q"]
+        Question(qid, q, a, tuple(tags), path, line) for qid, q, a, tags, line in data["q"]
     )
     slug, name, tags = data["slug"], data["name"], tuple(data["tags"])
     if not all(isinstance(value, str) for value in (slug, name, *tags)):

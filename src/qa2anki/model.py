@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class Question:
+# Tuples, like RenderedQuestion below: a large deck has many questions, and a tuple is made
+# in a third of the time of a frozen dataclass.
+class Question(NamedTuple):
     """One question of a topic, its text still in Markdown."""
 
     id: str
@@ -45,8 +46,6 @@ class Deck:
         return sum(len(topic.questions) for topic in self.topics)
 
 
-# A tuple: one is made per question on every build, and a frozen dataclass takes three times
-# as long to make.
 class RenderedQuestion(NamedTuple):
     """A question with its card HTML, ready to be packaged."""
 
