@@ -671,3 +671,26 @@ def test_a_note_cache_file_that_is_not_a_database_is_replaced(
     assert packaged_with(cache, small_sources) == fresh
     assert len(stored_notes(cache_dir)) == 2
     assert packaged_with(note_cache(cache_dir, small_sources), small_sources) == fresh
+
+
+def test_a_change_to_how_the_caches_store_entries_starts_every_cache_afresh(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An entry stored one way must never be read another way."""
+    fingerprints = (
+        loader.loader_fingerprint,
+        render.renderer_fingerprint,
+        package.package_fingerprint,
+    )
+    before = [fingerprint() for fingerprint in fingerprints]
+    code = tmp_path / "cache.py"
+    code.write_bytes(Path(cache_module.__file__).read_bytes() + b"# another format\n")
+    monkeypatch.setattr(cache_module, "__file__", str(code))
+    render.renderer_fingerprint.cache_clear()
+    package.package_fingerprint.cache_clear()
+    try:
+        after = [fingerprint() for fingerprint in fingerprints]
+    finally:
+        package.package_fingerprint.cache_clear()
+
+    assert all(old != new for old, new in zip(before, after, strict=True))

@@ -51,6 +51,12 @@ from typing import Any
 from qa2anki.model import Question, Topic
 
 
+def storage_code() -> bytes:
+    """Return this module's code, which decides how every cache stores and reads its entries:
+    part of each cache's fingerprint, so that a change to it starts every cache afresh."""
+    return Path(__file__).read_bytes()
+
+
 def cache_key(fingerprint: str, text: str) -> str:
     """Return the key of one text's HTML: a hash of the renderer fingerprint and the text."""
     digest = hashlib.blake2b(fingerprint.encode(), digest_size=16)

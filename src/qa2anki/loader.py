@@ -21,7 +21,7 @@ from pathlib import Path
 
 import yaml
 
-from qa2anki.cache import TopicCache
+from qa2anki.cache import TopicCache, storage_code
 from qa2anki.errors import SourceError, ValidationError
 from qa2anki.model import Deck, Question, Topic
 from qa2anki.workers import part, start_pool, usable_cores
@@ -415,10 +415,12 @@ def _error_line(exc: yaml.MarkedYAMLError) -> int | None:
 
 def loader_fingerprint() -> str:
     """Return a hash of everything that decides what a file loads as, for the topic cache:
-    this module's and the model's code, and Python's and PyYAML's versions."""
+    this module's and the model's code, how the cache stores topics, and Python's and
+    PyYAML's versions."""
     parts = [
         Path(__file__).read_bytes(),
         Path(sys.modules[Topic.__module__].__file__ or "").read_bytes(),
+        storage_code(),
         sys.version.encode(),
         f"{yaml.__version__} {yaml.__with_libyaml__}".encode(),
     ]

@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 
 import genanki
 
-from qa2anki.cache import NoteCache
+from qa2anki.cache import NoteCache, storage_code
 from qa2anki.model import Deck, Question, RenderedDeck, RenderedQuestion
 from qa2anki.render import card_css
 
@@ -187,8 +187,9 @@ def _guids_and_fingerprints(
 @functools.cache
 def package_fingerprint() -> str:
     """Return a hash of everything that decides a note's GUID and fingerprint besides the
-    note itself, for the note cache: this module's code and genanki's version."""
-    parts = [Path(__file__).read_bytes(), str(genanki.__version__).encode()]
+    note itself, for the note cache: this module's code, how the cache stores them, and
+    genanki's version."""
+    parts = [Path(__file__).read_bytes(), storage_code(), str(genanki.__version__).encode()]
     return hashlib.sha256(b"\0".join(parts)).hexdigest()
 
 
@@ -224,7 +225,7 @@ def question_guid(deck_key: str, question_id: str) -> str:
     return "".join(reversed(digits))
 
 
-_BASE91: str = genanki.util.BASE91_TABLE
+_BASE91: list[str] = genanki.util.BASE91_TABLE
 _BASE91_SIZE = len(_BASE91)
 
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import mdurl
 import pygments
 
-from qa2anki.cache import RenderCache
+from qa2anki.cache import RenderCache, storage_code
 from qa2anki.model import Deck, RenderedDeck, RenderedQuestion
 from qa2anki.workers import part, start_pool, usable_cores
 
@@ -133,9 +133,10 @@ def _render_chunk(texts: list[str]) -> list[str]:
 def renderer_fingerprint() -> str:
     """Return a hash of everything that decides the HTML of a text, for the render cache:
     this module's code (the card layout CSS included), the code colours, Python's version
-    and the Markdown and Pygments libraries' versions."""
+    and the Markdown and Pygments libraries' versions; and how the cache stores HTML."""
     parts = [
         Path(__file__).read_bytes(),
+        storage_code(),
         CODE_CSS_FILE.read_bytes(),
         sys.version.encode(),
         # markdown-it's version, from the file that sets it: importing markdown-it itself
