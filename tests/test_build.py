@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import multiprocessing.pool
 import os
+import pickle
 import shutil
 import signal
 import sqlite3
@@ -14,13 +16,14 @@ import sys
 import tempfile
 import time
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import genanki
 import pytest
 
-from qa2anki import build
+from qa2anki import build, loader, render, workers
 from qa2anki.archive import ZIP_TIME
 from qa2anki.build import STALE_TEMP_SECONDS, build_deck, default_output, is_qa2anki_deck
 from qa2anki.errors import OutputError, StateError, ValidationError
@@ -327,6 +330,54 @@ def test_workers_started_by_spawn_give_the_same_bytes(shipped_copy: Path, tmp_pa
     assert (other_copy / "qa2anki.lock").read_bytes() == (
         shipped_copy / "qa2anki.lock"
     ).read_bytes()
+
+
+class RecordingPool:
+    """A worker pool that records the tasks it is sent."""
+
+    def __init__(self, pool: multiprocessing.pool.Pool, sent: list[object]) -> None:
+        self.pool, self.sent = pool, sent
+
+    def __enter__(self) -> RecordingPool:
+        self.pool.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.pool.__exit__(*exc)
+
+    def imap(self, func: Callable[[Any], Any], tasks: Iterable[object]) -> Iterator[Any]:
+        listed = list(tasks)
+        self.sent += listed
+        return self.pool.imap(func, listed)
+
+
+def test_worker_tasks_are_a_few_bytes_however_large_the_work(
+    small_sources: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A task larger than a pipe holds, half sent when Ctrl-C stops its pool, would leave the
+    pool waiting for ever: each worker is given the work as it starts, and a task names its
+    part by index."""
+    more = small_sources / "02-more.yaml"
+    answer = " ".join(["Three."] * 50_000)  # 350 kB: many times what a pipe holds
+    more.write_text(more.read_text("utf-8").replace("a: Three.", f"a: {answer}"), "utf-8")
+    sent: list[object] = []
+
+    def recording_pool(count: int, work: Sequence[Any]) -> RecordingPool | None:
+        pool = workers.start_pool(count, work)
+        return None if pool is None else RecordingPool(pool, sent)
+
+    for stage in (loader, render):
+        monkeypatch.setattr(stage, "start_pool", recording_pool)
+        monkeypatch.setattr(stage, "usable_cores", lambda: 2)
+    monkeypatch.setattr(loader, "PARALLEL_MIN_BYTES", 1)
+    monkeypatch.setattr(render, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(render, "CHUNK", 1)
+
+    deck = build_deck(small_sources, tmp_path / "d.apkg", timestamp=1_700_000_000).deck
+
+    assert deck.topics[1].questions[0].a == answer
+    assert sent == [0, 1, *range(6)]  # two topic files, then six texts
+    assert max(len(pickle.dumps(task)) for task in sent) < 16
 
 
 def test_ids_start_at_the_latest_stamp_never_in_the_future(
