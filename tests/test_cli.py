@@ -8,7 +8,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -630,30 +630,51 @@ main()
 
 
 @pytest.fixture
-def process_groups() -> Iterator[list[subprocess.Popen[str]]]:
-    """Children a test starts in process groups of their own: killed, group and all, at the
-    end of the test, even when it failed before it could."""
+def start_in_own_group() -> Iterator[Callable[..., subprocess.Popen[str]]]:
+    """Start ``python -c CODE ARGS...`` in a process group of its own, as a terminal starts a
+    command; each is killed, group and all, at the end of the test, even when it failed
+    before it could."""
     children: list[subprocess.Popen[str]] = []
-    yield children
+
+    def start(code: str, *args: str) -> subprocess.Popen[str]:
+        child = subprocess.Popen(
+            [sys.executable, "-c", code, *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+        children.append(child)
+        return child
+
+    yield start
     for child in children:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(child.pid, signal.SIGKILL)
         child.communicate()
 
 
+def interrupt(child: subprocess.Popen[str]) -> None:
+    """Press Ctrl-C on the child's group; it must stop at once, quietly, and take every
+    worker with it."""
+    os.killpg(child.pid, signal.SIGINT)
+    _, stderr = child.communicate(timeout=30)
+
+    assert child.returncode in (1, 130)
+    assert "Traceback" not in stderr
+    assert "internal error" not in stderr
+    with pytest.raises(ProcessLookupError):
+        os.killpg(child.pid, 0)  # no worker is left behind
+
+
 def test_ctrl_c_while_rendering_on_several_cores_stops_at_once(
-    shipped_copy: Path, tmp_path: Path, process_groups: list[subprocess.Popen[str]]
+    shipped_copy: Path,
+    tmp_path: Path,
+    start_in_own_group: Callable[..., subprocess.Popen[str]],
 ) -> None:
     """As a terminal's Ctrl-C does, the interrupt goes to the build and its workers alike."""
     output = tmp_path / "deck.apkg"
-    child = subprocess.Popen(
-        [sys.executable, "-c", INTERRUPTED_BUILD, str(shipped_copy), str(output)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    process_groups.append(child)
+    child = start_in_own_group(INTERRUPTED_BUILD, str(shipped_copy), str(output))
     assert child.stdout is not None
     # Both workers are at work (each ignores Ctrl-C by then), and neither is the build.
     lines = [child.stdout.readline() for _ in range(2)]
@@ -661,15 +682,9 @@ def test_ctrl_c_while_rendering_on_several_cores_stops_at_once(
     assert len(pids) == 2
     assert child.pid not in pids
 
-    os.killpg(child.pid, signal.SIGINT)
-    _, stderr = child.communicate(timeout=30)
+    interrupt(child)
 
-    assert child.returncode in (1, 130)
-    assert "Traceback" not in stderr
-    assert "internal error" not in stderr
     assert not output.exists()
-    with pytest.raises(ProcessLookupError):
-        os.killpg(child.pid, 0)  # no worker is left behind
 
 
 INTERRUPTED_CHECK = """
@@ -690,25 +705,11 @@ main()
 
 
 def test_ctrl_c_while_loading_on_several_cores_stops_at_once(
-    shipped_copy: Path, process_groups: list[subprocess.Popen[str]]
+    shipped_copy: Path, start_in_own_group: Callable[..., subprocess.Popen[str]]
 ) -> None:
-    child = subprocess.Popen(
-        [sys.executable, "-c", INTERRUPTED_CHECK, str(shipped_copy)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    process_groups.append(child)
+    child = start_in_own_group(INTERRUPTED_CHECK, str(shipped_copy))
     assert child.stdout is not None
     # Both workers are at work: each ignores Ctrl-C by then.
     assert [child.stdout.readline() for _ in range(2)] == ["parsing\n"] * 2
 
-    os.killpg(child.pid, signal.SIGINT)
-    _, stderr = child.communicate(timeout=30)
-
-    assert child.returncode in (1, 130)
-    assert "Traceback" not in stderr
-    assert "internal error" not in stderr
-    with pytest.raises(ProcessLookupError):
-        os.killpg(child.pid, 0)  # no worker is left behind
+    interrupt(child)
