@@ -1,0 +1,53 @@
+"""The shipped deck, pinned: what Anki reads from it must not change unless we mean it to.
+
+The content digest covers every row of every table and the schema of the collection, the
+other zip entries and the zip comment: everything Anki reads.  The byte digest pins the file
+itself (SQLite's page layout and the deflate stream included), so that builds stay
+reproducible.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import zipfile
+from pathlib import Path
+
+from qa2anki.build import build_deck
+
+# Built from the shipped questions/ and their state file questions/qa2anki.lock.
+CONTENT_DIGEST = "8814f05dd6e3fcdc46a6a98bff0a6a3d100a6d9f6af095bb1116d9fc8b3551c7"
+BYTES_DIGEST = "04013ceb0ae25473024e8511eb4947ee22adfaa2771944791845d355cfa52a6e"
+
+
+def content_digest(apkg: Path, scratch: Path) -> str:
+    """Return a hash of everything Anki reads from ``apkg``, independent of page layout."""
+    with zipfile.ZipFile(apkg) as archive:
+        names = archive.namelist()
+        others = {name: archive.read(name).hex() for name in names if name != "collection.anki2"}
+        (scratch / "collection.anki2").write_bytes(archive.read("collection.anki2"))
+        comment = archive.comment.hex()
+    connection = sqlite3.connect(scratch / "collection.anki2")
+    try:
+        schema = sorted(connection.execute("SELECT type, name, tbl_name, sql FROM sqlite_master"))
+        tables = {
+            name: connection.execute(f'SELECT * FROM "{name}" ORDER BY rowid').fetchall()
+            for (name,) in connection.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
+            )
+        }
+    finally:
+        connection.close()
+    data = {"names": names, "others": others, "comment": comment, "schema": schema, **tables}
+    return hashlib.sha256(json.dumps(data, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+def test_the_shipped_deck_is_what_it_was(shipped_copy: Path, tmp_path: Path) -> None:
+    output = tmp_path / "deck.apkg"
+
+    result = build_deck(shipped_copy, output, timestamp=2_000_000_000)
+
+    assert len(result.plan.unchanged) == 100  # the state file stamps every note
+    assert content_digest(output, tmp_path) == CONTENT_DIGEST
+    assert hashlib.sha256(output.read_bytes()).hexdigest() == BYTES_DIGEST
