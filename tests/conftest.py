@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import multiprocessing.pool
 import shutil
 import textwrap
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
-from types import ModuleType
-from typing import Any
 
 import pytest
 from hypothesis import settings
 
-from qa2anki import build, workers
+from qa2anki import build
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS = ROOT / "questions"
@@ -82,18 +79,3 @@ def small_sources(tmp_path: Path) -> Path:
                 """,
         },
     )
-
-
-def count_pools(monkeypatch: pytest.MonkeyPatch, stage: ModuleType) -> list[int]:
-    """Make ``stage`` (the loader or the renderer) see two cores, and record the size of each
-    pool of worker processes it starts."""
-    started: list[int] = []
-    real_pool = workers.start_pool
-
-    def counted_pool(count: int, work: Sequence[Any]) -> multiprocessing.pool.Pool | None:
-        started.append(count)
-        return real_pool(count, work)
-
-    monkeypatch.setattr(stage, "start_pool", counted_pool)
-    monkeypatch.setattr(stage, "usable_cores", lambda: 2)
-    return started

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -16,7 +14,7 @@ from typer.testing import CliRunner
 
 import qa2anki
 from conftest import FIXTURES, INVALID
-from qa2anki import __version__, build, cli, loader
+from qa2anki import __version__, build, loader
 from qa2anki.cli import app
 from test_loader import INVALID_CASES, expected_problems
 
@@ -564,41 +562,8 @@ def test_the_command_line_caches_rendered_html(shipped_copy: Path, tmp_path: Pat
     result = runner.invoke(app, ["build", str(shipped_copy), "-o", str(second)])
 
     assert result.exit_code == 0, result.stderr
-    assert len(list(build.DEFAULT_CACHE_DIR.glob("render-*.sqlite"))) == 1
+    assert len(list(build.DEFAULT_CACHE_DIR.glob("html-*.sqlite"))) == 1
     assert first.read_bytes() == second.read_bytes()
-
-
-def test_no_progress_bar_when_stderr_is_not_a_terminal(
-    shipped_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(cli._ProgressBar, "MIN_TOTAL", {"Rendering": 0, "Writing": 0})
-
-    result = runner.invoke(app, ["build", str(shipped_copy), "-o", str(tmp_path / "d.apkg")])
-
-    assert result.exit_code == 0
-    assert result.stderr == ""
-
-
-@pytest.mark.parametrize(
-    ("enabled", "stage", "total", "shown"),
-    [
-        (True, "Rendering", 5000, True),
-        (True, "Rendering", 10, False),
-        (True, "Writing", 100_000, True),
-        (True, "Writing", 100, False),
-        (False, "Rendering", 5000, False),
-    ],
-)
-def test_the_progress_bar_shows_only_for_long_stages_on_a_terminal(
-    enabled: bool, stage: str, total: int, shown: bool
-) -> None:
-    with cli._ProgressBar(enabled=enabled) as progress:
-        progress(stage, 0, total)
-        progress(stage, total, total)
-        assert (progress.bar is not None) == shown
-        if progress.bar is not None:
-            (task,) = progress.bar.tasks
-            assert (task.description, task.completed, task.total) == (stage, total, total)
 
 
 def test_quiet_json_build_still_prints_the_json(small_sources: Path, tmp_path: Path) -> None:
@@ -615,101 +580,42 @@ import os, sys, time
 from qa2anki import render
 from qa2anki.cli import main
 
-def slow_chunk(texts):
-    os.write(1, f"rendering in {os.getpid()}\\n".encode())  # one write: lines do not mix
+def slow_markdown(text):
+    os.write(1, b"rendering\\n")
     time.sleep(60)
-    return []
+    return ""
 
-render._render_chunk = slow_chunk
-render.PARALLEL_MIN = 1
-render.CHUNK = 10
-render.usable_cores = lambda: 2
+render.render_markdown = slow_markdown
 sys.argv = ["qa2anki", "build", sys.argv[1], "-o", sys.argv[2]]
 main()
 """
 
 
-@pytest.fixture
-def start_in_own_group() -> Iterator[Callable[..., subprocess.Popen[str]]]:
-    """Start ``python -c CODE ARGS...`` in a process group of its own, as a terminal starts a
-    command; each is killed, group and all, at the end of the test, even when it failed
-    before it could."""
-    children: list[subprocess.Popen[str]] = []
+def test_ctrl_c_during_a_build_stops_it_at_once_quietly_and_writes_nothing(
+    shipped_copy: Path, tmp_path: Path
+) -> None:
+    """As a terminal's Ctrl-C does, the interrupt goes to the build's process group."""
+    output = tmp_path / "deck.apkg"
+    child = subprocess.Popen(
+        [sys.executable, "-c", INTERRUPTED_BUILD, str(shipped_copy), str(output)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        cwd=tmp_path,  # the render cache (build/.cache) stays out of the working tree
+    )
+    try:
+        assert child.stdout is not None
+        assert child.stdout.readline() == "rendering\n"
 
-    def start(code: str, *args: str) -> subprocess.Popen[str]:
-        child = subprocess.Popen(
-            [sys.executable, "-c", code, *args],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            start_new_session=True,
-        )
-        children.append(child)
-        return child
-
-    yield start
-    for child in children:
-        with contextlib.suppress(ProcessLookupError):
+        os.killpg(child.pid, signal.SIGINT)
+        _, stderr = child.communicate(timeout=30)
+    finally:
+        if child.poll() is None:  # it did not stop: kill it, group and all
             os.killpg(child.pid, signal.SIGKILL)
-        child.communicate()
-
-
-def interrupt(child: subprocess.Popen[str]) -> None:
-    """Press Ctrl-C on the child's group; it must stop at once, quietly, and take every
-    worker with it."""
-    os.killpg(child.pid, signal.SIGINT)
-    _, stderr = child.communicate(timeout=30)
+            child.communicate()
 
     assert child.returncode in (1, 130)
     assert "Traceback" not in stderr
     assert "internal error" not in stderr
-    with pytest.raises(ProcessLookupError):
-        os.killpg(child.pid, 0)  # no worker is left behind
-
-
-def test_ctrl_c_while_rendering_on_several_cores_stops_at_once(
-    shipped_copy: Path,
-    tmp_path: Path,
-    start_in_own_group: Callable[..., subprocess.Popen[str]],
-) -> None:
-    """As a terminal's Ctrl-C does, the interrupt goes to the build and its workers alike."""
-    output = tmp_path / "deck.apkg"
-    child = start_in_own_group(INTERRUPTED_BUILD, str(shipped_copy), str(output))
-    assert child.stdout is not None
-    # Both workers are at work (each ignores Ctrl-C by then), and neither is the build.
-    lines = [child.stdout.readline() for _ in range(2)]
-    pids = {int(line.removeprefix("rendering in ")) for line in lines}
-    assert len(pids) == 2
-    assert child.pid not in pids
-
-    interrupt(child)
-
     assert not output.exists()
-
-
-INTERRUPTED_CHECK = """
-import os, sys, time
-from qa2anki import loader
-from qa2anki.cli import main
-
-def slow_parse(job):
-    os.write(1, b"parsing\\n")  # one write: the workers' lines do not mix
-    time.sleep(60)
-
-loader._parse_topic = slow_parse
-loader.PARALLEL_MIN_BYTES = 1
-loader.usable_cores = lambda: 2
-sys.argv = ["qa2anki", "check", sys.argv[1]]
-main()
-"""
-
-
-def test_ctrl_c_while_loading_on_several_cores_stops_at_once(
-    shipped_copy: Path, start_in_own_group: Callable[..., subprocess.Popen[str]]
-) -> None:
-    child = start_in_own_group(INTERRUPTED_CHECK, str(shipped_copy))
-    assert child.stdout is not None
-    # Both workers are at work: each ignores Ctrl-C by then.
-    assert [child.stdout.readline() for _ in range(2)] == ["parsing\n"] * 2
-
-    interrupt(child)

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import multiprocessing
-import multiprocessing.pool
 import os
-import re
-import shutil
 import tempfile
 import time
 import tracemalloc
@@ -18,11 +14,10 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import DECK_YAML, INVALID, QUESTIONS, count_pools, write_sources
+from conftest import DECK_YAML, INVALID, QUESTIONS, write_sources
 from qa2anki import loader
-from qa2anki.cache import TopicCache
 from qa2anki.errors import SourceError, ValidationError
-from qa2anki.loader import MAX_FILE_BYTES, load_deck, loader_fingerprint
+from qa2anki.loader import MAX_FILE_BYTES, load_deck
 from qa2anki.model import Deck
 
 # Fragments of topic files, shuffled by Hypothesis into almost-valid and broken YAML.
@@ -482,132 +477,7 @@ def test_a_surrogate_pair_from_json_style_escapes_is_one_character(tmp_path: Pat
     assert (question.q, question.tags) == ("Emoji \U0001f600", ("s-\U0001f600",))
 
 
-# Large decks are parsed on several cores; the deck and every message are the same.
-
-
-@pytest.fixture
-def pools(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Parse in worker processes whenever there are two files or more, as on a machine of two
-    cores with a large deck; record the size of each pool started."""
-    monkeypatch.setattr(loader, "PARALLEL_MIN_BYTES", 1)
-    return count_pools(monkeypatch, loader)
-
-
 def problems_of(load: Callable[[], object]) -> list[SourceError]:
     with pytest.raises(ValidationError) as caught:
         load()
     return caught.value.problems
-
-
-def located(problems: list[SourceError]) -> list[tuple[Path | None, int | None, str]]:
-    return [(problem.path, problem.line, problem.message) for problem in problems]
-
-
-def test_a_large_deck_loads_the_same_on_several_cores(pools: list[int]) -> None:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(loader, "PARALLEL_MIN_BYTES", 10**12)
-        serial = load_deck(QUESTIONS)
-
-    assert pools == []
-    assert load_deck(QUESTIONS) == serial
-    assert pools == [2]
-
-
-@pytest.mark.usefixtures("composer")
-@pytest.mark.parametrize("case", INVALID_CASES)
-def test_invalid_sources_report_the_same_problems_on_several_cores(
-    case: str, pools: list[int], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.chdir(INVALID)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(loader, "PARALLEL_MIN_BYTES", 10**12)
-        serial = problems_of(lambda: load_deck(Path(case)))
-    topic_files = [
-        path
-        for path in Path(case).iterdir()
-        if path.suffix in (".yaml", ".yml") and path.name not in ("deck.yaml", "deck.yml")
-    ]
-
-    parallel = problems_of(lambda: load_deck(Path(case)))
-
-    assert located(parallel) == located(serial)
-    assert [str(problem) for problem in parallel] == expected_problems(case)
-    assert pools == ([2] if len(topic_files) > 1 else [])
-
-
-def test_every_invalid_file_at_once_gives_the_same_problems_on_several_cores(
-    tmp_path: Path, pools: list[int]
-) -> None:
-    """All the broken topic files of the fixtures in one folder: each file's problems and
-    the duplicates across files come in the same order."""
-    source = tmp_path / "all"
-    source.mkdir()
-    for number, path in enumerate(sorted(INVALID.glob("*/*.y*ml"))):
-        if path.stem != "deck":
-            shutil.copyfile(path, source / f"{number:02d}-{path.name}")
-    (source / "deck.yaml").write_text(DECK_YAML, encoding="utf-8")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(loader, "PARALLEL_MIN_BYTES", 10**12)
-        serial = problems_of(lambda: load_deck(source))
-
-    parallel = problems_of(lambda: load_deck(source))
-
-    assert pools == [2]
-    assert len(serial) > 40
-    assert located(parallel) == located(serial)
-
-
-def test_missing_ids_are_listed_the_same_on_several_cores(
-    shipped_copy: Path, pools: list[int]
-) -> None:
-    for path in sorted(shipped_copy.glob("0[1-3]-*.yaml")):
-        text = path.read_text(encoding="utf-8")
-        path.write_text(re.sub(r"  - id: \S+\n    q:", "  - q:", text, count=2), encoding="utf-8")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(loader, "PARALLEL_MIN_BYTES", 10**12)
-        serial = loader.load_deck_allowing_missing_ids(shipped_copy)
-
-    deck, missing = loader.load_deck_allowing_missing_ids(shipped_copy)
-
-    assert pools == [2]
-    assert len(missing) == 6
-    assert (deck, missing) == serial
-
-
-def test_a_large_deck_fills_the_topic_cache_on_several_cores(
-    shipped_copy: Path, tmp_path: Path, pools: list[int]
-) -> None:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(loader, "PARALLEL_MIN_BYTES", 10**12)
-        serial = load_deck(shipped_copy)
-    cache = TopicCache(tmp_path / "cache", loader_fingerprint(), source=shipped_copy)
-
-    assert load_deck(shipped_copy, cache) == serial
-    assert pools == [2]
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(loader, "_parse_topic", None)  # every file is taken from the cache
-        assert load_deck(shipped_copy, cache) == serial
-    assert pools == [2]
-
-
-def test_without_new_processes_a_large_deck_loads_in_this_one(
-    pools: list[int], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A limit on processes (EAGAIN from fork) is no reason to fail a load."""
-    serial = load_deck(QUESTIONS)
-    pools.clear()
-
-    def no_more_processes(*args: object, **kwargs: object) -> None:
-        raise BlockingIOError(11, "Resource temporarily unavailable")
-
-    monkeypatch.setattr(multiprocessing, "Pool", no_more_processes)
-
-    assert load_deck(QUESTIONS) == serial
-    assert pools == [2]
-
-
-def test_a_small_deck_does_not_start_a_pool(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(loader, "usable_cores", lambda: 2)
-    monkeypatch.setattr(loader, "start_pool", None)
-
-    assert load_deck(QUESTIONS).question_count == 100

@@ -4,22 +4,19 @@ from __future__ import annotations
 
 import os
 import re
-import runpy
-import string
 from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from conftest import QUESTIONS, ROOT
+from conftest import QUESTIONS
 from qa2anki import render
 from qa2anki.cache import RenderCache
 from qa2anki.loader import load_deck
 from qa2anki.render import (
-    CODE_CSS_FILE,
     card_css,
     code_css,
     highlight_code,
@@ -176,123 +173,11 @@ def test_any_code_shows_exactly_its_text(code: str, language: str) -> None:
     assert shown == (expected if expected.endswith("\n") else expected + "\n")
 
 
-def markdown_it_html(text: str) -> str:
-    """What markdown-it renders for the whole text, every block rule included."""
-    html: str = render._markdown().render(text)
-    return html.rstrip("\n")
-
-
-def deck_texts(source: Path) -> list[str]:
-    deck = load_deck(source, save_cache=False)
-    texts = [text for topic in deck.topics for q in topic.questions for text in (q.q, q.a)]
-    return [*texts, deck.description]
-
-
-@pytest.fixture(scope="module")
-def synthetic_texts(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
-    """The texts of the benchmark's generated deck of 2,000 questions."""
-    source = tmp_path_factory.mktemp("synthetic")
-    runpy.run_path(str(ROOT / "bench" / "synthetic.py"))["generate"](source, 2000)
-    return deck_texts(source)
-
-
-class TestOneLineParagraphs:
-    """A one-line text starting with a letter is rendered with markdown-it's inline rules only;
-    the HTML must be exactly what all of markdown-it gives."""
-
-    # Markdown's punctuation, whitespace markdown-it trims or keeps, NUL (which it replaces),
-    # non-ASCII letters, and pieces of links, autolinks, code, emphasis, tables and Anki tags.
-    PIECES = (
-        *"*_[]()!<>&`~#|\\-+=.:\"' \t0123456789aZéßЖ中",
-        *"\u00a0\u2028\u2029\u3000\u2003\u0085\u001c\ufeff\x00\x0b\x0c",
-        "**", "__", "~~", "``", "```", "~~~", "[a](b)", "[a]: b", "![x](y \"t\")", "<a>",
-        "<https://e.org>", "<b@e.org>", "https://e.org", "&amp;", "&#35;", "\\*", "  ",
-        "| a | b |", "|---|", "- ", "1. ", "# ", "> ", "    ", "[sound:x]", "[$$]",
-    )  # fmt: skip
-    ONE_LINE = st.lists(st.sampled_from(PIECES), max_size=40).map("".join)
-    # Ends that markdown-it trims (or, unlike str.strip, keeps), and a backslash at the very end.
-    TAILS = ("", " ", "\t", "  ", "\u00a0", "\u2028", "\u3000", "\u0085", "\u001c", "\ufeff", "\\")
-    LETTER_FIRST = st.builds(
-        lambda letter, line, tail: letter + line + tail,
-        st.sampled_from(string.ascii_letters),
-        ONE_LINE,
-        st.sampled_from(TAILS),
-    )
-
-    @pytest.mark.parametrize("deck", ["shipped", "synthetic"])
-    def test_every_text_of_the_decks_renders_as_markdown_it_does(
-        self, deck: str, synthetic_texts: list[str]
-    ) -> None:
-        texts = deck_texts(QUESTIONS) if deck == "shipped" else synthetic_texts
-        one_line = [text for text in texts if render._ONE_LINE_PARAGRAPH_RE.fullmatch(text)]
-
-        # Most texts take the short way, and some do not: both are checked.
-        assert len(texts) / 2 < len(one_line) < len(texts)
-        assert [
-            t for t in one_line if render._render_one_line_paragraph(t) != markdown_it_html(t)
-        ] == []
-        assert [
-            text
-            for text in texts
-            if render_markdown(text) != render._ANKI_TAG_RE.sub("&#91;", markdown_it_html(text))
-        ] == []
-
-    @settings(deadline=None)
-    @given(LETTER_FIRST)
-    def test_a_line_starting_with_a_letter_is_rendered_as_markdown_it_does(self, text: str) -> None:
-        assert render._ONE_LINE_PARAGRAPH_RE.fullmatch(text)
-        assert render._render_one_line_paragraph(text) == markdown_it_html(text)
-
-    # How every kind of block begins (on its first or second line), and a letter.
-    STARTS = (
-        "#", "# ", "###### ", ">", "> ", "- ", "* ", "+ ", "1. ", "1) ", "```", "~~~", "    ",
-        "\t", "***", "---", "___", "===", "|---|", "| a |", "[a]: b", "<div>", "<!-- ", "a",
-    )  # fmt: skip
-    LINE_ENDS = ("\n", "\r", "\r\n")
-
-    @settings(max_examples=300, deadline=None)
-    @given(
-        st.one_of(st.sampled_from(STARTS), st.sampled_from(PIECES)),
-        ONE_LINE,
-        st.lists(
-            st.tuples(st.sampled_from(LINE_ENDS), st.sampled_from(("", *STARTS)), ONE_LINE),
-            max_size=3,
-        ),
-    )
-    def test_any_text_is_rendered_as_markdown_it_does(
-        self, start: str, line: str, more: list[tuple[str, str, str]]
-    ) -> None:
-        text = start + line + "".join("".join(parts) for parts in more)
-
-        assert render_markdown(text) == render._ANKI_TAG_RE.sub("&#91;", markdown_it_html(text))
-
-    @pytest.mark.parametrize(
-        "text", ["", " a", "1. a", "# a", "a\n===", "a\rb", "a\r\n| b |", "éa", "\u212aa"]
-    )
-    def test_other_texts_take_the_long_way(self, text: str) -> None:
-        assert render._ONE_LINE_PARAGRAPH_RE.fullmatch(text) is None
-
-    def test_a_markdown_it_without_md_trim_trims_as_its_paragraph_rule_does(
-        self, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        """markdown-it-py 3.0 and early 4.x (allowed by the dependency) have no ``mdTrim``:
-        their paragraph rule trims with ``str.strip``."""
-        import markdown_it.common.utils  # noqa: PLC0415 (the module whose name is taken away)
-
-        monkeypatch.delattr(markdown_it.common.utils, "mdTrim")
-        render._paragraph_trim.cache_clear()
-        try:
-            assert render_markdown("A *one-line* text\u00a0") == "<p>A <em>one-line</em> text</p>"
-        finally:
-            render._paragraph_trim.cache_clear()
-
-
 class TestCss:
-    def test_the_code_colours_file_is_made_from_the_pygments_styles(self) -> None:
-        assert CODE_CSS_FILE.read_text(encoding="utf-8") == code_css(), (
-            "run: .venv/bin/python tests/code_css.py"
-        )
+    def test_the_card_css_ends_with_the_code_colours_of_the_pygments_styles(self) -> None:
         assert card_css().endswith(code_css())
+        assert "/* Code, light (Pygments style 'xcode') */" in card_css()
+        assert "/* Code, night (Pygments style 'lightbulb') */" in card_css()
 
     def test_night_mode_selectors_for_every_client(self) -> None:
         css = card_css()
@@ -342,7 +227,7 @@ def test_render_deck_gives_the_same_html_from_the_cache_and_renders_only_new_tex
     assert render_deck(deck, cache()) == uncached
     assert len(rendered) == len(set(rendered)) > 200  # every distinct text, once
     rendered.clear()
-    assert render_deck(deck, cache()) == uncached  # every topic from its bundle
+    assert render_deck(deck, cache()) == uncached  # every text from the cache
     assert rendered == []
 
     topic = deck.topics[4]

@@ -1,36 +1,22 @@
-"""The pipeline: load → validate → render → package → plan → write (or preview → write)."""
+"""The pipeline: load → render → package → plan → write (or load → render → preview → write)."""
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
-import functools
-import gc
-import json
 import os
-import sqlite3
 import stat
 import tempfile
 import time
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa2anki.archive import write_apkg
-from qa2anki.cache import NoteCache, RenderCache, TopicCache
+from qa2anki.cache import RenderCache
 from qa2anki.errors import OutputError
 from qa2anki.files import current_umask, fsync_dir
-from qa2anki.loader import load_deck, loader_fingerprint
+from qa2anki.loader import load_deck
 from qa2anki.model import Deck
-from qa2anki.package import (
-    MODEL_ID,
-    PackagedDeck,
-    Stamps,
-    package_deck,
-    package_fingerprint,
-    write_collection,
-)
+from qa2anki.package import ZIP_COMMENT, package_deck, write_apkg
 from qa2anki.preview import GENERATOR_MARK, preview_page
 from qa2anki.render import render_deck, renderer_fingerprint
 from qa2anki.state import (
@@ -48,16 +34,11 @@ DEFAULT_PREVIEW = DEFAULT_OUTPUT_DIR / "preview.html"
 # Where the command line keeps rendered HTML between builds (see qa2anki.cache).
 DEFAULT_CACHE_DIR = DEFAULT_OUTPUT_DIR / ".cache"
 NOT_REGULAR = "is not a regular file (a device, a pipe or a socket): not replacing it"
-# Every deck says in its zip comment that qa2anki wrote it: builds replace only such files.
-ZIP_COMMENT = b"qa2anki deck"
 TEMP_PREFIX = ".qa2anki-"
 TEMP_SUFFIX = ".tmp"
-# A build locks its temporary file the moment it creates it; one that is unlocked and this old
-# was left by a build that was killed.
-STALE_TEMP_SECONDS = 60
-# Decks without the comment came from early versions and are small; a larger collection without
-# it is not ours, and is not read to find out.
-_MAX_COLLECTION_BYTES = 64 * 1024 * 1024
+# A temporary file lives for the seconds it takes to write it: one this old was left by a
+# build that was killed.
+STALE_TEMP_SECONDS = 3600
 
 
 @dataclass(frozen=True)
@@ -71,26 +52,6 @@ class BuildResult:
     dry_run: bool = False
 
 
-Progress = Callable[[str, int, int], None]
-"""Called with (stage, done, total) as a build goes: "Rendering" counts the texts rendered
-(those not found in the cache); "Writing" goes from 0 to all notes once the deck is written."""
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause Python's cycle collector: a build makes millions of long-lived objects and no
-    cycles worth collecting, and the collector would rescan them again and again (a third
-    of a 100,000-question build).  Memory is freed by reference counting as usual."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
-@_collector_paused()
 def build_deck(
     source: Path,
     output: Path | None = None,
@@ -99,7 +60,6 @@ def build_deck(
     dry_run: bool = False,
     force: bool = False,
     cache_dir: Path | None = None,
-    progress: Progress | None = None,
 ) -> BuildResult:
     """Build the ``.apkg`` for the sources in ``source`` and update its state file.
 
@@ -110,50 +70,33 @@ def build_deck(
             or changed since the state file was written (now by default).  Unchanged notes
             keep their time, so that Anki's re-import leaves them alone.
         dry_run: compute the plan only; write nothing (the cache is read, not written).
-        cache_dir: a folder to keep, between builds, what a build works out again only for
-            what changed: the topics as loaded, the HTML and the notes' GUIDs and hashes;
-            none by default.  Its content never changes the output, only how fast it is made.
         force: write even inside the source folder or over a file that is not a qa2anki deck.
-        progress: called as the build goes, to show progress (see ``Progress``).
+        cache_dir: a folder to keep rendered HTML in between builds (see ``qa2anki.cache``);
+            none by default.  It never changes the output, only how fast it is made.
 
     Raises:
         ValidationError: the sources have problems; nothing was written.
         StateError: the state file is damaged; nothing was written.
         OutputError: the deck could not be written; any previous deck is left as it was.
     """
-    topic_cache, render_cache, note_cache = _caches(cache_dir, source, read_only=dry_run)
-    deck = load_deck(source, topic_cache, save_cache=False)
+    deck = load_deck(source)
     output = output or default_output(deck)
-    if not output.name or output.name == "..":
-        raise OutputError("is a folder, not a file", output)
-    if not force:
-        check_output(output, source)
-    # Only now is the build sure to be allowed to write: the caches may be written too.
-    if topic_cache is not None:
-        topic_cache.save()
-    rendered = render_deck(
-        deck, render_cache, progress and functools.partial(progress, "Rendering")
-    )
-    packaged = package_deck(rendered, note_cache)
-    if note_cache is not None:
-        note_cache.save()
-    del rendered  # each card's HTML is in its note now: a large deck's memory peaks lower
-    state_file = state_path(source)
+    check_output(output, source, force=force)
+    rendered = render_deck(deck, _render_cache(cache_dir, source, read_only=dry_run))
+    packaged = package_deck(rendered)
+    state_file, record = state_path(source), record_path(output)
     now = int(time.time() if timestamp is None else timestamp)
-    record = record_path(output)
-    state = read_state(state_file)
-    plan = plan_build(packaged, state, now, read_record(record, same_as=(state_file, state)))
-    del state  # the plan keeps what it needs: likewise
+    plan = plan_build(packaged, read_state(state_file), now, read_record(record))
     if not dry_run:
-        stamps = plan.stamps
-        if progress is not None:
-            progress("Writing", 0, deck.question_count)
-        write_atomically(output, lambda path: _write_apkg(packaged, stamps, path))
-        del packaged  # the notes, before the state file is made: likewise
+        write_atomically(output, lambda temp: write_apkg(temp, packaged, plan.stamps))
         _write_states(plan, (record, state_file), output)
-        if progress is not None:
-            progress("Writing", deck.question_count, deck.question_count)
     return BuildResult(deck, output, plan, state_file, dry_run)
+
+
+def _render_cache(cache_dir: Path | None, source: Path, *, read_only: bool) -> RenderCache | None:
+    if cache_dir is None or _inside(cache_dir, source):
+        return None  # never leave a cache among the sources (a build run from inside them)
+    return RenderCache(cache_dir, renderer_fingerprint(), source=source, read_only=read_only)
 
 
 def _write_states(plan: Plan, paths: tuple[Path, ...], output: Path) -> None:
@@ -196,28 +139,12 @@ def build_preview(
         OutputError: the page could not be written; any previous page is left as it was.
     """
     deck = load_deck(source)
-    page = preview_page(render_deck(deck))
     output = output or DEFAULT_PREVIEW
-    if not force:
-        check_output(output, source, "preview", is_qa2anki_preview)
-    write_text_atomically(output, page)
+    check_output(output, source, "preview", is_qa2anki_preview, force=force)
+    write_text_atomically(output, preview_page(render_deck(deck)))
     return PreviewResult(deck, output)
 
 
-def _caches(
-    cache_dir: Path | None, source: Path, *, read_only: bool
-) -> tuple[TopicCache | None, RenderCache | None, NoteCache | None]:
-    if cache_dir is None or _inside(cache_dir, source):
-        # Never leave a cache among the sources (a build run from inside them).
-        return None, None, None
-    return (
-        TopicCache(cache_dir, loader_fingerprint(), source=source, read_only=read_only),
-        RenderCache(cache_dir, renderer_fingerprint(), source=source, read_only=read_only),
-        NoteCache(cache_dir, package_fingerprint(), source=source, read_only=read_only),
-    )
-
-
-@_collector_paused()
 def check_sources(source: Path) -> Deck:
     """Validate the sources without writing anything; raise ``ValidationError`` on problems."""
     return load_deck(source)
@@ -243,6 +170,10 @@ def write_text_atomically(output: Path, text: str) -> None:
     write_atomically(output, lambda temp: _write_text(temp, text))
 
 
+def _write_text(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8")
+
+
 def _inside(path: Path, folder: Path) -> bool:
     try:
         return path.resolve().is_relative_to(folder.resolve())
@@ -251,9 +182,15 @@ def _inside(path: Path, folder: Path) -> bool:
 
 
 def check_output(
-    output: Path, source: Path, what: str = "deck", ours: Callable[[Path], bool] | None = None
+    output: Path,
+    source: Path,
+    what: str = "deck",
+    ours: Callable[[Path], bool] | None = None,
+    *,
+    force: bool = False,
 ) -> None:
-    """Refuse an output inside the source folder, or over a file that qa2anki did not write.
+    """Refuse an output that names a folder; without ``force``, also one inside the source
+    folder, or over a file that qa2anki did not write.
 
     ``what`` names the output in messages; ``ours`` tells whether an existing file is one
     qa2anki wrote (a deck, by default).
@@ -261,6 +198,10 @@ def check_output(
     Raises:
         OutputError: the output is not a safe place for it.
     """
+    if not output.name or output.name == "..":
+        raise OutputError("is a folder, not a file", output)
+    if force:
+        return
     ours = ours or is_qa2anki_deck
     try:
         target = output.resolve()
@@ -294,42 +235,13 @@ def is_qa2anki_preview(path: Path) -> bool:
 
 
 def is_qa2anki_deck(path: Path) -> bool:
-    """Tell whether ``path`` is an .apkg that qa2anki wrote.
-
-    Decks carry a zip comment saying so, which is read without unpacking anything; older ones,
-    without it, are recognised by a collection with our note type.
-    """
+    """Tell whether ``path`` is an .apkg that qa2anki wrote: its zip comment says so (read
+    without unpacking anything)."""
     try:
         with zipfile.ZipFile(path) as archive:
-            if archive.comment == ZIP_COMMENT:
-                return "collection.anki2" in archive.namelist()
-            info = archive.getinfo("collection.anki2")
-            if info.file_size > _MAX_COLLECTION_BYTES:
-                return False
-            data = archive.read(info)
-        connection = sqlite3.connect(":memory:")
-        try:
-            connection.deserialize(data)
-            connection.execute("PRAGMA trusted_schema = OFF")
-            kind = connection.execute("SELECT type FROM sqlite_master WHERE name = 'col'")
-            if kind.fetchone() != ("table",):
-                return False
-            row = connection.execute("SELECT models FROM col").fetchone()
-        finally:
-            connection.close()
-        models = json.loads(row[0])
-    except (
-        OSError,
-        KeyError,
-        ValueError,
-        TypeError,
-        EOFError,
-        NotImplementedError,
-        zipfile.BadZipFile,
-        sqlite3.Error,
-    ):
-        return False  # not a zip, no collection in it, not SQLite, not JSON: not ours
-    return isinstance(models, dict) and str(MODEL_ID) in models
+            return archive.comment == ZIP_COMMENT and "collection.anki2" in archive.namelist()
+    except (OSError, zipfile.BadZipFile):
+        return False
 
 
 def write_atomically(output: Path, write: Callable[[Path], object]) -> None:
@@ -356,79 +268,30 @@ def write_atomically(output: Path, write: Callable[[Path], object]) -> None:
         raise OutputError(f"cannot write: {blocker} is a file, not a folder", shown) from None
     except OSError as exc:
         raise OutputError(f"cannot write: {exc.strerror or exc}", shown) from None
+    os.close(fd)
     temp = Path(temp_name)
     try:
-        # Locked until the file is in place, so that other builds leave it alone.
-        fcntl.flock(fd, fcntl.LOCK_EX)
         remove_stale_temporaries(output.parent)
         write(temp)
-        _fsync_file(temp)
+        with temp.open("rb") as file:
+            os.fsync(file.fileno())
         temp.chmod(0o666 & ~current_umask())
-        temp.replace(output)
+        temp.replace(output)  # os.replace: atomic, and replaces a file on Windows too
     except OSError as exc:
         raise OutputError(f"cannot write: {exc.strerror or exc}", shown) from None
     finally:
         temp.unlink(missing_ok=True)
-        os.close(fd)
     fsync_dir(output.parent)
 
 
 def remove_stale_temporaries(folder: Path) -> None:
-    """Delete the temporary files that killed builds left in ``folder``.
-
-    Only files a build of ours left: named like ours, regular files of this user, not locked
-    by a running build, and older than ``STALE_TEMP_SECONDS``.
-    """
+    """Delete the temporary files that killed builds left in ``folder``: regular files named
+    like ours and older than ``STALE_TEMP_SECONDS``."""
     now = time.time()
     for path in folder.glob(f"{TEMP_PREFIX}*{TEMP_SUFFIX}"):
         try:
             info = path.lstat()
-            if (
-                not stat.S_ISREG(info.st_mode)
-                or info.st_uid != os.getuid()
-                or now - info.st_mtime < STALE_TEMP_SECONDS
-            ):
-                continue
-            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if stat.S_ISREG(info.st_mode) and now - info.st_mtime > STALE_TEMP_SECONDS:
                 path.unlink()
-            finally:
-                os.close(fd)
         except OSError:
-            continue  # locked by a running build, or already gone
-
-
-def _write_apkg(packaged: PackagedDeck, stamps: Stamps, path: Path) -> None:
-    """Write the deck as an .apkg whose bytes depend only on its content.
-
-    The collection is made in a scratch file beside ``path``, named and locked like it, so
-    that a killed build's is cleaned up like its temporary deck (``remove_stale_temporaries``).
-    The zip entries carry a fixed time and mode (see ``qa2anki.archive``).
-    """
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX)
-    db_path = Path(name)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        connection = sqlite3.connect(db_path)
-        try:
-            # A scratch file: no journal and no syncing (neither changes the file's bytes).
-            connection.execute("PRAGMA journal_mode = OFF")
-            connection.execute("PRAGMA synchronous = OFF")
-            write_collection(packaged, stamps, connection)
-            connection.commit()
-        finally:
-            connection.close()
-        write_apkg(path, db_path, ZIP_COMMENT)
-    finally:
-        db_path.unlink(missing_ok=True)
-        os.close(fd)
-
-
-def _write_text(path: Path, text: str) -> None:
-    path.write_text(text, encoding="utf-8")
-
-
-def _fsync_file(path: Path) -> None:
-    with path.open("rb") as file:
-        os.fsync(file.fileno())
+            continue  # already gone

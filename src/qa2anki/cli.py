@@ -13,16 +13,12 @@ import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from types import TracebackType
-from typing import TYPE_CHECKING, Annotated, ClassVar, NoReturn, ParamSpec, TypeVar
+from typing import Annotated, NoReturn, ParamSpec, TypeVar, cast
 
 import typer
 
 from qa2anki import __version__
 from qa2anki.errors import OutputError, Qa2AnkiError, ValidationError
-
-if TYPE_CHECKING:
-    from rich.progress import Progress, TaskID
 
 app = typer.Typer(
     name="qa2anki",
@@ -49,42 +45,47 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-class _Options:
-    """The root options, set for each run of the command line."""
+def _reports_errors(*, writes: bool | str = False) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Turn errors escaping a command into messages: user errors exit 1, bugs exit 70.
 
-    debug = False
+    The command takes the context as ``ctx`` (for the root's ``--debug``).  ``writes`` says
+    whether it writes files, or names the option that makes it write: an error then says that
+    nothing was written.
+    """
 
+    def decorate(command: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(command)
+        def run(*args: P.args, **kwargs: P.kwargs) -> R:
+            ctx = cast("typer.Context", kwargs["ctx"])
+            debug = bool(ctx.find_root().params.get("debug"))
+            try:
+                return command(*args, **kwargs)
+            except (typer.Exit, typer.Abort, typer.TyperException):
+                raise
+            except Qa2AnkiError as exc:
+                wrote = kwargs.get(writes, False) if isinstance(writes, str) else writes
+                _fail(exc, "nothing was written" if wrote else "", debug=debug)
+            except BrokenPipeError:
+                # The reader went away (`qa2anki build --dry-run | head`): stop quietly.
+                _silence_stdout()
+                raise typer.Exit(1) from None
+            except Exception as exc:
+                _show_traceback(exc, debug=debug)
+                typer.secho(
+                    f"qa2anki: internal error: {type(exc).__name__}: {exc}",
+                    fg=typer.colors.RED,
+                    err=True,
+                )
+                typer.echo(
+                    "This is a bug in qa2anki. Please report it with the output of the same "
+                    "command run as 'qa2anki --debug ...'.",
+                    err=True,
+                )
+                raise typer.Exit(EXIT_INTERNAL_ERROR) from None
 
-def _reports_errors(command: Callable[P, R]) -> Callable[P, R]:
-    """Turn errors escaping a command into messages: user errors exit 1, bugs exit 70."""
+        return run
 
-    @functools.wraps(command)
-    def run(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return command(*args, **kwargs)
-        except (typer.Exit, typer.Abort, typer.TyperException):
-            raise
-        except Qa2AnkiError as exc:
-            _fail(exc)
-        except BrokenPipeError:
-            # The reader went away (`qa2anki build --dry-run | head`): stop quietly.
-            _silence_stdout()
-            raise typer.Exit(1) from None
-        except Exception as exc:
-            _show_traceback(exc)
-            typer.secho(
-                f"qa2anki: internal error: {type(exc).__name__}: {exc}",
-                fg=typer.colors.RED,
-                err=True,
-            )
-            typer.echo(
-                "This is a bug in qa2anki. Please report it with the output of the same "
-                "command run as 'qa2anki --debug ...'.",
-                err=True,
-            )
-            raise typer.Exit(EXIT_INTERNAL_ERROR) from None
-
-    return run
+    return decorate
 
 
 def _silence_stdout() -> None:
@@ -116,12 +117,12 @@ def _root(
     ] = False,
 ) -> None:
     """Turn a folder of questions and answers (YAML + Markdown) into an Anki deck."""
-    _Options.debug = debug
 
 
 @app.command()
-@_reports_errors
+@_reports_errors(writes=True)
 def build(
+    ctx: typer.Context,
     source: SourceArgument = Path("questions"),
     *,
     output: Annotated[
@@ -153,7 +154,7 @@ def build(
         typer.Option(
             "--quiet",
             "-q",
-            help="Print only problems (and --json's output): no progress, no report.",
+            help="Print only problems (and --json's output): no report.",
         ),
     ] = False,
 ) -> None:
@@ -164,18 +165,13 @@ def build(
     from qa2anki import build as pipeline
     from qa2anki.state import describe_plan
 
-    try:
-        with _ProgressBar(enabled=not quiet and sys.stderr.isatty()) as progress:
-            result = pipeline.build_deck(
-                source,
-                _output_file(output),
-                dry_run=dry_run,
-                force=force,
-                cache_dir=pipeline.DEFAULT_CACHE_DIR,
-                progress=progress,
-            )
-    except Qa2AnkiError as exc:
-        _fail(exc, "nothing was written")
+    result = pipeline.build_deck(
+        source,
+        _output_file(output),
+        dry_run=dry_run,
+        force=force,
+        cache_dir=pipeline.DEFAULT_CACHE_DIR,
+    )
     deck = result.deck
     if json_output:
         import json
@@ -203,8 +199,9 @@ def build(
 
 
 @app.command()
-@_reports_errors
+@_reports_errors(writes=True)
 def preview(
+    ctx: typer.Context,
     source: SourceArgument = Path("questions"),
     output: Annotated[
         str | None,
@@ -230,10 +227,7 @@ def preview(
     """Validate the sources and write one HTML page showing every card, light and night."""
     from qa2anki.build import build_preview
 
-    try:
-        result = build_preview(source, _output_file(output), force=force)
-    except Qa2AnkiError as exc:
-        _fail(exc, "nothing was written")
+    result = build_preview(source, _output_file(output), force=force)
     deck = result.deck
     typer.echo(
         f"Wrote {_count(deck.question_count, 'card')} in {_count(len(deck.topics), 'topic')} "
@@ -247,15 +241,12 @@ def preview(
 
 
 @app.command()
-@_reports_errors
-def check(source: SourceArgument = Path("questions")) -> None:
+@_reports_errors()
+def check(ctx: typer.Context, source: SourceArgument = Path("questions")) -> None:
     """Validate the sources without writing anything; report every problem at once."""
     from qa2anki.build import check_sources
 
-    try:
-        deck = check_sources(source)
-    except Qa2AnkiError as exc:
-        _fail(exc)
+    deck = check_sources(source)
     typer.echo(
         f"OK: {_count(deck.question_count, 'question')} in {_count(len(deck.topics), 'topic')} "
         f"in {source}"
@@ -263,8 +254,9 @@ def check(source: SourceArgument = Path("questions")) -> None:
 
 
 @app.command("import")
-@_reports_errors
+@_reports_errors(writes=True)
 def import_markdown(
+    ctx: typer.Context,
     markdown: Annotated[
         list[Path],
         typer.Argument(
@@ -273,6 +265,7 @@ def import_markdown(
             show_default=False,
         ),
     ],
+    *,
     output: Annotated[
         Path,
         typer.Option(
@@ -296,10 +289,7 @@ def import_markdown(
     """Turn Markdown Q&A documents into a source folder (nothing is written on error)."""
     from qa2anki.importer import import_markdown as import_documents
 
-    try:
-        result = import_documents(markdown, output, name=name, key=key, force=force)
-    except Qa2AnkiError as exc:
-        _fail(exc, "nothing was written")
+    result = import_documents(markdown, output, name=name, key=key, force=force)
     for file in result.files:
         typer.echo(f"{file.topic.name}: {_count(len(file.topic.questions), 'question')}")
     for section in result.skipped:
@@ -312,8 +302,9 @@ def import_markdown(
 
 
 @app.command()
-@_reports_errors
+@_reports_errors(writes="write")
 def ids(
+    ctx: typer.Context,
     source: SourceArgument = Path("questions"),
     write: Annotated[
         bool, typer.Option("--write", help="Insert the missing ids into the YAML files.")
@@ -323,12 +314,9 @@ def ids(
     from qa2anki.ids import plan_ids, write_ids
     from qa2anki.loader import ids_command
 
-    try:
-        plan = plan_ids(source)
-        if write:
-            write_ids(plan)
-    except Qa2AnkiError as exc:
-        _fail(exc, "nothing was written" if write else "")
+    plan = plan_ids(source)
+    if write:
+        write_ids(plan)
     if not plan.new_ids:
         total = plan.deck.question_count
         typer.echo(f"All {_count(total, 'question')} in {source} have ids.")
@@ -349,46 +337,6 @@ def ids(
         typer.echo(f"{_count(count, 'question')} without an id; add {them} with: {command}")
 
 
-class _ProgressBar:
-    """A progress bar on stderr, shown only for a stage big enough to take more than a moment.
-
-    Used as the build's progress callback; rich is imported only when the bar is shown.
-    """
-
-    # Below these, a stage takes a fraction of a second: a bar would only flicker.
-    MIN_TOTAL: ClassVar[dict[str, int]] = {"Rendering": 1000, "Writing": 10_000}
-
-    def __init__(self, *, enabled: bool) -> None:
-        self.enabled = enabled
-        self.bar: Progress | None = None
-        self.tasks: dict[str, TaskID] = {}
-
-    def __enter__(self) -> _ProgressBar:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        if self.bar is not None:
-            self.bar.stop()
-
-    def __call__(self, stage: str, done: int, total: int) -> None:
-        if not self.enabled or (stage not in self.tasks and total < self.MIN_TOTAL[stage]):
-            return
-        if self.bar is None:
-            from rich.console import Console
-            from rich.progress import Progress
-
-            self.bar = Progress(console=Console(stderr=True), transient=True)
-            self.bar.start()
-        if stage not in self.tasks:
-            self.tasks[stage] = self.bar.add_task(stage, total=total)
-        self.bar.update(self.tasks[stage], completed=done)
-
-
 def _output_file(output: str | None) -> Path | None:
     """Return an output option as a path; a name that ends with a slash, or with "/." (which
     ``Path`` would drop), is a folder's."""
@@ -397,9 +345,9 @@ def _output_file(output: str | None) -> Path | None:
     return None if output is None else Path(output)
 
 
-def _fail(exc: Qa2AnkiError, consequence: str = "") -> NoReturn:
+def _fail(exc: Qa2AnkiError, consequence: str, *, debug: bool) -> NoReturn:
     """Print a user error as `path:line: message` lines and exit with status 1."""
-    _show_traceback(exc)
+    _show_traceback(exc, debug=debug)
     problems = exc.problems if isinstance(exc, ValidationError) else [exc]
     for problem in problems:
         typer.secho(f"{problem}", fg=typer.colors.RED, err=True)
@@ -409,9 +357,9 @@ def _fail(exc: Qa2AnkiError, consequence: str = "") -> NoReturn:
     raise typer.Exit(1)
 
 
-def _show_traceback(exc: BaseException) -> None:
+def _show_traceback(exc: BaseException, *, debug: bool) -> None:
     """With --debug, print the traceback of an error before its message."""
-    if _Options.debug:
+    if debug:
         typer.echo("".join(traceback.format_exception(exc)).rstrip("\n"), err=True)
 
 

@@ -12,9 +12,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from html import escape
+from pathlib import Path
 
 from qa2anki.model import RenderedDeck, RenderedQuestion
-from qa2anki.package import BACK_TEMPLATE, FRONT_TEMPLATE, note_fields
+from qa2anki.package import BACK_TEMPLATE, FIELDS, FRONT_TEMPLATE, note_fields
 from qa2anki.render import card_css
 
 # The classes Anki desktop puts on the element around a card: `card` and `card<ordinal>`.
@@ -43,17 +44,17 @@ def preview_page(rendered: RenderedDeck) -> str:
     return _PAGE.format(
         deck_name=escape(deck.name),
         card_css=card_css(),
-        page_css=_PAGE_CSS.strip(),
+        page_css=_asset("preview.css"),
         count=f"{count} card{'' if count == 1 else 's'}",
         links="\n".join(links),
         sections="\n".join(sections),
-        script=_PAGE_SCRIPT.strip(),
+        script=_asset("preview.js"),
     )
 
 
 def card_sides(item: RenderedQuestion) -> tuple[str, str]:
     """Return a card's front and back HTML, from the note type's templates."""
-    fields = note_fields(item)
+    fields = dict(zip(FIELDS, note_fields(item), strict=True))
     front = render_template(FRONT_TEMPLATE, fields)
     back = render_template(BACK_TEMPLATE, fields, front_side=front)
     return front, back
@@ -143,173 +144,8 @@ Phone width</label>
 
 # The page's own styling.  Every selector names a preview-* class and none reaches inside a
 # card, so the cards look exactly as the note type's CSS makes them; the browser test checks it.
-_PAGE_CSS = """
-.qa2anki-preview {
-  margin: 0;
-  background: #e4e7eb;
-}
-.qa2anki-preview.preview-night {
-  background: #0b0e13;
-}
-.preview-bar, .preview-topics, .preview-label, .preview-topic-name {
-  font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
-  color: #1f2328;
-}
-.preview-night .preview-bar, .preview-night .preview-topics, .preview-night .preview-label,
-.preview-night .preview-topic-name {
-  color: #e6edf3;
-}
-.preview-bar {
-  position: sticky;
-  top: 0;
-  z-index: 1;
-  display: flex;
-  flex-wrap: wrap;
-  align-items: center;
-  gap: 6px 16px;
-  padding: 8px 16px;
-  font-size: 14px;
-  background: #f6f8fa;
-  border-bottom: 1px solid #d0d7de;
-}
-.preview-night .preview-bar {
-  background: #161b22;
-  border-bottom-color: #30363d;
-}
-.preview-title {
-  margin: 0;
-  font-size: 16px;
-}
-.preview-filter {
-  flex: 1 1 10em;
-  min-width: 0;
-  font: inherit;
-  padding: 3px 8px;
-}
-.preview-switch {
-  white-space: nowrap;
-}
-.preview-topics {
-  display: flex;
-  flex-wrap: wrap;
-  gap: 4px 16px;
-  padding: 8px 16px;
-  font-size: 13px;
-}
-.preview-link {
-  color: inherit;
-}
-.preview-n {
-  opacity: 0.75;
-}
-.preview-main {
-  max-width: 1400px;
-  margin: 0 auto;
-  padding: 0 16px 48px;
-}
-.preview-topic {
-  scroll-margin-top: 56px;
-}
-.preview-topic-name {
-  margin: 24px 0 8px;
-  font-size: 18px;
-}
-.preview-note {
-  display: grid;
-  grid-template-columns: repeat(2, minmax(0, 1fr));
-  gap: 8px 16px;
-  margin: 0 0 24px;
-}
-.preview-side {
-  min-width: 0;
-}
-.preview-label {
-  margin: 0 0 4px;
-  font-size: 12px;
-  opacity: 0.8;
-}
-.preview-side > .card {
-  box-sizing: border-box;
-  padding: 16px;
-  border-radius: 8px;
-  box-shadow: 0 1px 3px rgba(0, 0, 0, 0.3);
-}
-.preview-phone .preview-main {
-  max-width: 390px;
-  padding: 0 0 48px;
-}
-.preview-phone .preview-note {
-  grid-template-columns: minmax(0, 1fr);
-}
-.preview-phone .preview-label {
-  padding: 0 12px;
-}
-.preview-phone .preview-side > .card {
-  width: 390px;
-  padding: 12px;
-  border-radius: 0;
-}
-.preview-note[hidden], .preview-topic[hidden], .preview-link[hidden] {
-  display: none;
-}
-@media (max-width: 800px) {
-  .preview-note {
-    grid-template-columns: minmax(0, 1fr);
-  }
-  .preview-main {
-    padding: 0 0 48px;
-  }
-}
-"""
 
-_PAGE_SCRIPT = """
-(function () {
-  "use strict";
-  var notes = Array.prototype.slice.call(document.querySelectorAll(".preview-note"));
-  var texts = notes.map(function (note) { return note.textContent.toLowerCase(); });
-  var topics = Array.prototype.slice.call(document.querySelectorAll(".preview-topic"));
-  var cards = document.querySelectorAll(".preview-side > .card");
-  var filter = document.getElementById("preview-filter");
-  var night = document.getElementById("preview-night");
-  var phone = document.getElementById("preview-phone");
-  var count = document.getElementById("preview-count");
 
-  function applyFilter() {
-    var words = filter.value.toLowerCase().split(/\\s+/).filter(Boolean);
-    var shown = 0;
-    notes.forEach(function (note, index) {
-      var match = words.every(function (word) { return texts[index].indexOf(word) >= 0; });
-      note.hidden = !match;
-      if (match) { shown += 1; }
-    });
-    topics.forEach(function (topic) {
-      var empty = topic.querySelector(".preview-note:not([hidden])") === null;
-      topic.hidden = empty;
-      document.querySelector('a[href="#' + topic.id + '"]').hidden = empty;
-    });
-    count.textContent = (shown === notes.length ? "" : shown + " of ") +
-      notes.length + (notes.length === 1 ? " card" : " cards");
-  }
-
-  // The classes Anki's clients put on the card in night mode: desktop and AnkiMobile
-  // `nightMode`, AnkiDroid `night_mode`; desktop both.
-  function applyNight() {
-    Array.prototype.forEach.call(cards, function (card) {
-      card.classList.toggle("nightMode", night.checked);
-      card.classList.toggle("night_mode", night.checked);
-    });
-    document.body.classList.toggle("preview-night", night.checked);
-  }
-
-  function applyPhone() {
-    document.body.classList.toggle("preview-phone", phone.checked);
-  }
-
-  filter.addEventListener("input", applyFilter);
-  night.addEventListener("change", applyNight);
-  phone.addEventListener("change", applyPhone);
-  applyFilter();
-  applyNight();
-  applyPhone();
-})();
-"""
+def _asset(name: str) -> str:
+    """Return a file of the page's, shipped beside this module, without its final newline."""
+    return Path(__file__).with_name(name).read_text(encoding="utf-8").strip()

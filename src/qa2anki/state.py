@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import json.encoder
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,7 +32,6 @@ _HEADER = (
 )
 
 
-# Slots: a large deck's state holds one entry per question, made afresh on every build.
 @dataclass(frozen=True, slots=True)
 class Entry:
     """What one note (or the note type) contained, and since when."""
@@ -175,15 +173,7 @@ def plan_build(
             old_subdeck = _renamed(old.deck, renamed_from, deck.name)
             if old_subdeck != subdeck:
                 moved.append(Moved(question_id, old_subdeck, subdeck, note.topic_slug))
-        if (
-            old is None
-            or old.hash != digest
-            or old.mod != mod
-            or old.deck != subdeck
-            or old.question != note.question
-        ):
-            old = NoteEntry(digest, mod, subdeck, note.question)
-        notes[question_id] = old  # most of a large deck's entries: kept, not made again
+        notes[question_id] = NoteEntry(digest, mod, subdeck, note.question)
 
     removed = tuple(
         Removed(question_id, _renamed(entry.deck, renamed_from, deck.name), entry.question)
@@ -248,27 +238,12 @@ def record_path(output: Path) -> Path:
 _NAME_MAX = 255
 
 
-def read_record(path: Path, same_as: tuple[Path, State] | None = None) -> State | None:
-    """Read the record of a deck file's stamps; a missing or damaged one is no record.
-
-    ``same_as`` is a state file and what was read from it: a record with the same text, as a
-    build leaves them, is that state and is not read again (a large deck's state is large).
-    """
-    if same_as is not None and _same_bytes(path, same_as[0]):
-        return same_as[1]
+def read_record(path: Path) -> State | None:
+    """Read the record of a deck file's stamps; a missing or damaged one is no record."""
     try:
         return read_state(path)
     except StateError:
         return None
-
-
-def _same_bytes(first: Path, second: Path) -> bool:
-    try:
-        return first.stat().st_size == second.stat().st_size and (
-            first.read_bytes() == second.read_bytes()
-        )
-    except OSError:
-        return False
 
 
 def read_state(path: Path) -> State:
@@ -295,19 +270,14 @@ def read_state(path: Path) -> State:
 
 
 _MARKERS = ("<<<<<<<", ">>>>>>>", "=======")
-# A line that starts with a merge conflict marker.  Without a literal to look for, this
-# pattern is tried at every character of a large file; the second one looks for newlines,
-# finds no marker after any of them in a file qa2anki wrote, and is ten times faster.
-_CONFLICT = re.compile(r"^(<{7}|>{7}|={7})( |$)", re.MULTILINE)
-_MARKER_AFTER_NEWLINE = re.compile(r"\n(?:<{7}|>{7}|={7})")
 
 
 def _conflict_line(text: str) -> int | None:
     """Return the line of the first merge conflict marker in ``text``, if any."""
-    if not (text.startswith(_MARKERS) or _MARKER_AFTER_NEWLINE.search(text)):
-        return None
-    conflict = _CONFLICT.search(text)
-    return None if conflict is None else text.count("\n", 0, conflict.start()) + 1
+    for number, line in enumerate(text.split("\n"), start=1):
+        if line.startswith(_MARKERS) and line[7:8] in ("", " "):
+            return number
+    return None
 
 
 def format_state(state: State) -> str:
@@ -320,46 +290,17 @@ def format_state(state: State) -> str:
         "deck": state.deck,
         "note_type": {"hash": state.note_type.hash, "mod": state.note_type.mod},
     }
-    lines = ["{"]
-    lines.extend(f"  {_dump(name)}: {_dump(value)}," for name, value in head.items())
+    lines = ["{", *(f"  {_dump(name)}: {_dump(value)}," for name, value in head.items())]
     lines.append('  "notes": {')
-    if state.notes:
-        entries = sorted(state.notes.items())
-        lines.append(",\n".join(_note_lines_quickly(entries) or _note_lines(entries)))
-    # The final newline as an empty last line: adding it after joining would copy the text.
-    lines += ["  }", "}", ""]
-    return "\n".join(lines)
-
-
-def _note_lines(entries: Sequence[tuple[str, NoteEntry]]) -> list[str]:
-    """Return the lines of the notes, each value written by the JSON encoder."""
-    return [
+    notes = [
         f"    {_dump(question_id)}: "
-        + _dump(
-            {"hash": entry.hash, "mod": entry.mod, "deck": entry.deck, "question": entry.question}
-        )
-        for question_id, entry in entries
+        + _dump({"hash": e.hash, "mod": e.mod, "deck": e.deck, "question": e.question})
+        for question_id, e in sorted(state.notes.items())
     ]
-
-
-def _note_lines_quickly(entries: Sequence[tuple[str, NoteEntry]]) -> list[str] | None:
-    """Return what ``_note_lines`` does, three times as fast; None for entries not of the
-    declared types (a ``bool`` for a time, say), which only ``_note_lines`` writes as JSON.
-
-    A JSON encoder builds a dict per note and walks it; this writes each line in one go,
-    quoting text with the very function the encoder quotes it with.
-    """
-    if not all(type(entry.mod) is int for _, entry in entries):
-        return None
-    text = _json_string
-    try:
-        return [
-            f'    {text(question_id)}: {{"hash": {text(entry.hash)}, "mod": {entry.mod}, '
-            f'"deck": {text(entry.deck)}, "question": {text(entry.question)}}}'
-            for question_id, entry in entries
-        ]
-    except TypeError:  # not text
-        return None
+    if notes:
+        lines.append(",\n".join(notes))
+    lines += ["  }", "}"]
+    return "\n".join(lines) + "\n"
 
 
 class _Unexpected(Exception):
@@ -377,64 +318,6 @@ _LATEST_TIME = 2**32
 
 def _parse(data: object) -> State:
     """Return the state in a state file's JSON data; ``_Unexpected`` says what is wrong."""
-    state = _parse_well_formed(data)
-    return state if state is not None else _parse_checked(data)
-
-
-def _parse_well_formed(data: object) -> State | None:
-    """Return the state in data as qa2anki writes it, quickly; None if anything is not so.
-
-    A large deck's state file has a note per question: this checks each with a few type
-    tests and no call, and ``_parse_checked`` then finds what is wrong and says so.  Its
-    tests are as strict as those of ``_parse_checked`` or stricter: JSON data holds no
-    subclasses, and a ``format`` of ``1.0``, say, is left to it.
-    """
-    try:
-        if type(data) is not dict:
-            raise _NotWellFormed
-        form, key, deck = data["format"], data["key"], data["deck"]
-        note_type, notes = data["note_type"], data["notes"]
-        if not (
-            type(form) is int
-            and form == FORMAT
-            and type(key) is str
-            and type(deck) is str
-            and type(note_type) is dict
-            and type(notes) is dict
-        ):
-            raise _NotWellFormed
-        type_hash, type_mod = note_type["hash"], note_type["mod"]
-        if not (type(type_hash) is str and type(type_mod) is int and 0 < type_mod < _LATEST_TIME):
-            raise _NotWellFormed
-        entries = {}
-        for question_id, value in notes.items():
-            if type(value) is not dict:
-                raise _NotWellFormed
-            digest, mod, subdeck, question = (
-                value["hash"],
-                value["mod"],
-                value["deck"],
-                value["question"],
-            )
-            if not (
-                type(digest) is str
-                and type(mod) is int
-                and 0 < mod < _LATEST_TIME
-                and type(subdeck) is str
-                and type(question) is str
-            ):
-                raise _NotWellFormed
-            entries[question_id] = NoteEntry(digest, mod, subdeck, question)
-    except (_NotWellFormed, KeyError):
-        return None
-    return State(key=key, deck=deck, note_type=Entry(type_hash, type_mod), notes=entries)
-
-
-class _NotWellFormed(Exception):
-    """Data that is not as qa2anki writes it: ``_parse_checked`` tells how."""
-
-
-def _parse_checked(data: object) -> State:
     top = _object(data, "the file")
     if top.get("format") != FORMAT or isinstance(top.get("format"), bool):
         raise _Unexpected(f"format {top.get('format')!r} is not {FORMAT}")
@@ -482,16 +365,8 @@ def _where(question_id: str | None) -> str:
     return "" if question_id is None else f"note {question_id!r}: "
 
 
-# One encoder for every line: json.dumps with options builds a new one on each call.
-_LINE_JSON = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": "))
-
-
 def _dump(value: object) -> str:
-    return _LINE_JSON.encode(value)
-
-
-# What that encoder quotes text with (without ensure_ascii): a string, and a string only.
-_json_string = json.encoder.encode_basestring
+    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
 
 
 def _damaged(why: str) -> str:
