@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import errno
-import fcntl
-import multiprocessing.pool
 import os
-import pickle
-import shutil
 import signal
 import sqlite3
 import stat
@@ -16,20 +12,18 @@ import sys
 import tempfile
 import time
 import zipfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import genanki
 import pytest
 
-from qa2anki import build, loader, render, workers
-from qa2anki.archive import ZIP_TIME
+from qa2anki import build
 from qa2anki.build import STALE_TEMP_SECONDS, build_deck, default_output, is_qa2anki_deck
 from qa2anki.errors import OutputError, StateError, ValidationError
 from qa2anki.files import current_umask
 from qa2anki.loader import load_deck
-from qa2anki.package import PackagedDeck, Stamps
+from qa2anki.package import ZIP_COMMENT, ZIP_TIME, PackagedDeck, Stamps, write_apkg
 from qa2anki.state import read_state, state_path
 
 
@@ -102,15 +96,16 @@ def test_a_full_disk_keeps_the_old_deck_and_leaves_no_temporary_file(
     output = tmp_path / "deck.apkg"
     yesterday = previous_deck(small_sources, output)
     state = read_state(state_path(small_sources))
-    real_write = build._write_apkg
+    real_write = write_apkg  # what build.write_apkg is
 
-    def write_half_then_fail(packaged: PackagedDeck, stamps: Stamps, path: Path) -> None:
-        real_write(packaged, stamps, path)
+    def write_half_then_fail(path: Path, packaged: PackagedDeck, stamps: Stamps) -> None:
+        real_write(path, packaged, stamps)
         with path.open("r+b") as file:
             file.truncate(100)
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(build, "_write_apkg", write_half_then_fail)
+    assert build.__dict__["write_apkg"] is real_write
+    monkeypatch.setattr(build, "write_apkg", write_half_then_fail)
 
     with pytest.raises(OutputError) as caught:
         build_deck(small_sources, output)
@@ -256,26 +251,6 @@ def test_the_same_inputs_give_the_same_bytes(small_sources: Path, tmp_path: Path
         assert {info.date_time for info in archive.infolist()} == {ZIP_TIME}
 
 
-def test_a_rebuild_from_the_cache_imports_neither_markdown_nor_pygments_lexers(
-    small_sources: Path, tmp_path: Path
-) -> None:
-    """Importing them takes longer than a rebuild whose texts are all in the cache."""
-    cache = tmp_path / "cache"
-    build_deck(small_sources, tmp_path / "deck.apkg", cache_dir=cache)
-    heavy = ("markdown_it", "pygments.lexers", "pygments.formatters", "multiprocessing")
-    code = (
-        "import sys\n"
-        "from pathlib import Path\n"
-        "from qa2anki.build import build_deck\n"
-        f"build_deck(Path({str(small_sources)!r}), Path({str(tmp_path / 'deck.apkg')!r}),"
-        f" cache_dir=Path({str(cache)!r}))\n"
-        f"print(sorted(m for m in {heavy!r} if m in sys.modules))\n"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-
-    assert done.stdout == "[]\n"
-
-
 def test_a_one_word_edit_changes_the_bytes(small_sources: Path, tmp_path: Path) -> None:
     first = build_deck(small_sources, tmp_path / "first.apkg", timestamp=1_700_000_000).output
     basics = small_sources / "01-basics.yaml"
@@ -286,98 +261,6 @@ def test_a_one_word_edit_changes_the_bytes(small_sources: Path, tmp_path: Path) 
     second = build_deck(small_sources, tmp_path / "second.apkg", timestamp=1_700_000_000).output
 
     assert first.read_bytes() != second.read_bytes()
-
-
-SPAWNED_BUILD = """
-import multiprocessing, sys
-from pathlib import Path
-from qa2anki import build, loader, render, workers
-
-multiprocessing.set_start_method("spawn")
-pools = []
-
-def counted_pool(count, work):
-    pools.append(multiprocessing.get_start_method())
-    return workers.start_pool(count, work)
-
-for stage in (loader, render):
-    stage.start_pool = counted_pool
-    stage.usable_cores = lambda: 2
-loader.PARALLEL_MIN_BYTES = 1
-render.PARALLEL_MIN = 1
-render.CHUNK = 7
-build.build_deck(Path(sys.argv[1]), Path(sys.argv[2]), timestamp=1_700_000_000)
-print(pools)
-"""
-
-
-def test_workers_started_by_spawn_give_the_same_bytes(shipped_copy: Path, tmp_path: Path) -> None:
-    """macOS and Windows start worker processes afresh rather than by forking this one: the
-    workers then import qa2anki themselves and get their work through a pipe."""
-    other_copy = Path(shutil.copytree(shipped_copy, tmp_path / "other"))
-    serial = build_deck(shipped_copy, tmp_path / "serial.apkg", timestamp=1_700_000_000).output
-
-    done = subprocess.run(
-        [sys.executable, "-c", SPAWNED_BUILD, str(other_copy), str(tmp_path / "spawned.apkg")],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-
-    assert (done.returncode, done.stderr) == (0, "")
-    assert done.stdout == "['spawn', 'spawn']\n"  # the loader's pool, then the renderer's
-    assert (tmp_path / "spawned.apkg").read_bytes() == serial.read_bytes()
-    assert (other_copy / "qa2anki.lock").read_bytes() == (
-        shipped_copy / "qa2anki.lock"
-    ).read_bytes()
-
-
-class RecordingPool:
-    """A worker pool that records the tasks it is sent."""
-
-    def __init__(self, pool: multiprocessing.pool.Pool, sent: list[object]) -> None:
-        self.pool, self.sent = pool, sent
-
-    def __enter__(self) -> RecordingPool:
-        self.pool.__enter__()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.pool.__exit__(*exc)
-
-    def imap(self, func: Callable[[Any], Any], tasks: Iterable[object]) -> Iterator[Any]:
-        listed = list(tasks)
-        self.sent += listed
-        return self.pool.imap(func, listed)
-
-
-def test_worker_tasks_are_a_few_bytes_however_large_the_work(
-    small_sources: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A task larger than a pipe holds, half sent when Ctrl-C stops its pool, would leave the
-    pool waiting for ever: each worker is given the work as it starts, and a task names its
-    part by index."""
-    more = small_sources / "02-more.yaml"
-    answer = " ".join(["Three."] * 50_000)  # 350 kB: many times what a pipe holds
-    more.write_text(more.read_text("utf-8").replace("a: Three.", f"a: {answer}"), "utf-8")
-    sent: list[object] = []
-
-    def recording_pool(count: int, work: Sequence[Any]) -> RecordingPool | None:
-        pool = workers.start_pool(count, work)
-        return None if pool is None else RecordingPool(pool, sent)
-
-    for stage in (loader, render):
-        monkeypatch.setattr(stage, "start_pool", recording_pool)
-        monkeypatch.setattr(stage, "usable_cores", lambda: 2)
-    monkeypatch.setattr(loader, "PARALLEL_MIN_BYTES", 1)
-    monkeypatch.setattr(render, "PARALLEL_MIN", 1)
-    monkeypatch.setattr(render, "CHUNK", 1)
-
-    deck = build_deck(small_sources, tmp_path / "d.apkg", timestamp=1_700_000_000).deck
-
-    assert deck.topics[1].questions[0].a == answer
-    assert sent == [0, 1, *range(6)]  # two topic files, then six texts
-    assert max(len(pickle.dumps(task)) for task in sent) < 16
 
 
 def test_ids_start_at_the_latest_stamp_never_in_the_future(
@@ -599,74 +482,51 @@ def test_stale_temporary_files_of_killed_builds_are_removed(
     old = time.time() - STALE_TEMP_SECONDS - 5
     stale = out / ".qa2anki-k1lled01.tmp"
     young = out / ".qa2anki-runn1ng2.tmp"
-    locked = out / ".qa2anki-runn1ng3.tmp"
     other = out / ".qa2anki-notes.txt"
     target = tmp_path / "elsewhere.txt"
     link = out / ".qa2anki-l1nked04.tmp"
-    for path in (stale, young, locked, other, target):
+    for path in (stale, young, other, target):
         path.write_bytes(b"half a deck")
     link.symlink_to(target)
-    for path in (stale, locked, other, target):
+    for path in (stale, other, target):
         os.utime(path, (old, old))
     os.utime(link, (old, old), follow_symlinks=False)
 
-    # A running build holds the lock on its temporary file.
-    with locked.open("rb") as running:
-        fcntl.flock(running, fcntl.LOCK_EX)
-        build_deck(small_sources, out / "deck.apkg")
+    build_deck(small_sources, out / "deck.apkg")
 
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        [".deck.apkg.stamps", "deck.apkg", young.name, locked.name, other.name, link.name]
+        [".deck.apkg.stamps", "deck.apkg", young.name, other.name, link.name]
     )
     assert target.exists()
 
 
-def test_a_running_build_keeps_its_temporary_file_from_other_builds(
-    small_sources: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    output = tmp_path / "deck.apkg"
-    real_write = build._write_apkg
-
-    def slow_write_while_another_build_cleans_up(
-        packaged: PackagedDeck, stamps: Stamps, path: Path
-    ) -> None:
-        real_write(packaged, stamps, path)
-        old = time.time() - STALE_TEMP_SECONDS - 5
-        os.utime(path, (old, old))
-        build.remove_stale_temporaries(path.parent)
-        assert path.exists()
-
-    monkeypatch.setattr(build, "_write_apkg", slow_write_while_another_build_cleans_up)
-
-    build_deck(small_sources, output)
-
-    assert len(read_notes(output, tmp_path)) == 3
-
-
 # The pipeline in a child process, with the write slowed down so a test can act mid-write:
 # "hang" writes half a deck to the temporary file, says so, and waits to be killed;
-# "hang-collection" does so halfway through writing the collection;
+# "hang-collection" makes the collection (in memory), says so, and waits to be killed before
+# the zip is written;
 # "race" waits until two builds have both written their temporary files, then finishes.
 CHILD_BUILD = """
 import sys, time
 from pathlib import Path
-from qa2anki import build
+from qa2anki import build, package
 
 source, output, mode = sys.argv[1:]
-real_write = build._write_apkg
-real_collection = build.write_collection
+# build.write_apkg is package.write_apkg, which makes the collection with
+# package.write_collection.
+real_write = build.write_apkg
+real_collection = package.write_collection
 
-def slow_collection(packaged, stamps, db):
-    real_collection(packaged, stamps, db)
-    db.commit()
+def slow_collection(packaged, stamps):
+    collection = real_collection(packaged, stamps)
     print("collecting", flush=True)
     time.sleep(60)
+    return collection
 
 if mode == "hang-collection":
-    build.write_collection = slow_collection
+    package.write_collection = slow_collection
 
-def slow_write(packaged, stamps, path):
-    real_write(packaged, stamps, path)
+def slow_write(path, packaged, stamps):
+    real_write(path, packaged, stamps)
     if mode == "hang":
         with path.open("r+b") as file:
             file.truncate(path.stat().st_size // 2)
@@ -682,7 +542,7 @@ def slow_write(packaged, stamps, path):
             sys.exit("the other build never started writing")
         time.sleep(0.01)
 
-build._write_apkg = slow_write
+build.write_apkg = slow_write
 build.build_deck(Path(source), Path(output))
 print("done", flush=True)
 """
@@ -738,7 +598,7 @@ def test_a_build_killed_mid_write_keeps_the_old_deck(small_sources: Path, tmp_pa
     with pytest.raises(zipfile.BadZipFile):
         zipfile.ZipFile(out / leftover)
 
-    # The next build removes the leftover once no build holds it and it is no longer new.
+    # The next build removes the leftover once it is old enough to be a killed build's.
     old = time.time() - STALE_TEMP_SECONDS - 5
     os.utime(out / leftover, (old, old))
     build_deck(small_sources, output)
@@ -757,20 +617,23 @@ def test_a_build_killed_mid_collection_leaves_nothing_the_next_build_keeps(
     child = child_build(small_sources, output, "hang-collection", system_temp)
     assert child.stdout is not None
     assert child.stdout.readline() == "collecting\n"
-    # The temporary deck, and the collection being written beside it: nothing elsewhere.
-    leftovers = temporaries(out)
-    assert len(leftovers) == 2
+    # The collection is made in memory: only the temporary deck, still empty, is on disk.
+    (leftover,) = temporaries(out)
+    assert (out / leftover).stat().st_size == 0
     child.send_signal(signal.SIGKILL)
     child.wait(timeout=30)
     child.stdout.close()
 
+    assert child.returncode == -signal.SIGKILL
     assert output.read_bytes() == yesterday
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [".deck.apkg.stamps", "deck.apkg", leftover]
+    )
     assert list(system_temp.iterdir()) == []
     old = time.time() - STALE_TEMP_SECONDS - 5
-    for name in leftovers:
-        os.utime(out / name, (old, old))
+    os.utime(out / leftover, (old, old))
     build_deck(small_sources, output)
-    assert temporaries(out) == []
+    assert sorted(p.name for p in out.iterdir()) == [".deck.apkg.stamps", "deck.apkg"]
 
 
 def test_two_builds_racing_to_one_output_leave_one_valid_deck(
@@ -806,22 +669,23 @@ def test_a_dry_run_fails_where_the_build_would(small_sources: Path, tmp_path: Pa
     assert output.read_text(encoding="utf-8") == "my notes\n"
 
 
-def test_a_large_deck_of_ours_is_known_by_its_zip_comment_without_unpacking(
+def test_a_deck_of_ours_is_known_by_its_zip_comment_without_unpacking(
     small_sources: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ours = build_deck(small_sources, tmp_path / "ours.apkg", timestamp=1_700_000_000).output
-    early = tmp_path / "early.apkg"  # as the first versions wrote decks: no comment
-    with zipfile.ZipFile(ours) as source, zipfile.ZipFile(early, "w") as target:
+    uncommented = tmp_path / "uncommented.apkg"  # the same entries, without the comment
+    with zipfile.ZipFile(ours) as source, zipfile.ZipFile(uncommented, "w") as target:
         for info in source.infolist():
             target.writestr(info, source.read(info))
 
-    monkeypatch.setattr(build, "_MAX_COLLECTION_BYTES", 10)  # as if both were huge
+    def no_unpacking(*args: object, **kwargs: object) -> None:
+        raise AssertionError("an entry was unpacked")
 
-    assert zipfile.ZipFile(ours).comment == build.ZIP_COMMENT
+    monkeypatch.setattr(zipfile.ZipFile, "open", no_unpacking)
+
+    assert zipfile.ZipFile(ours).comment == ZIP_COMMENT
     assert is_qa2anki_deck(ours)
-    assert not is_qa2anki_deck(early)
-    monkeypatch.undo()
-    assert is_qa2anki_deck(early)
+    assert not is_qa2anki_deck(uncommented)
 
 
 def test_a_state_file_that_cannot_be_written_says_the_deck_was(
