@@ -1,4 +1,5 @@
-"""The README tells the truth: commands, options and example output."""
+"""The docs tell the truth: commands, options and example output; the README is a short
+front door that links to them."""
 
 from __future__ import annotations
 
@@ -16,33 +17,81 @@ from conftest import FIXTURES, ROOT
 from qa2anki.cli import app
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
+COMMANDS = (ROOT / "docs" / "commands.md").read_text(encoding="utf-8")
+# Every page that can show examples: the README and all of docs/.
+PAGES = {
+    path.relative_to(ROOT).as_posix(): path.read_text(encoding="utf-8")
+    for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+}
+README_LIMIT = 8192  # bytes
 MAKEFILE = (ROOT / "Makefile").read_text(encoding="utf-8")
 SEED = FIXTURES / "seed" / "interview-qa-100.md"
 
 
 def console_examples() -> list[tuple[str, str]]:
-    """Every `$ qa2anki ...` example in the README's console blocks, with its shown output."""
+    """Every `$ qa2anki ...` example in the pages' console blocks, with its shown output."""
     examples = []
-    for block in re.findall(r"```console\n(.*?)```", README, re.DOTALL):
-        command, _, output = block.partition("\n")
-        assert command.startswith("$ qa2anki"), command
-        examples.append((command[2:], output))
+    for text in PAGES.values():
+        for block in re.findall(r"```console\n(.*?)```", text, re.DOTALL):
+            command, _, output = block.partition("\n")
+            assert command.startswith("$ qa2anki"), command
+            examples.append((command[2:], output))
     return examples
 
 
 def test_every_command_and_option_is_documented() -> None:
     group = get_command(app)
     for name, command in group.commands.items():  # type: ignore[attr-defined]
-        assert f"### `qa2anki {name}" in README, f"README has no section for '{name}'"
+        assert f"### `qa2anki {name}" in COMMANDS, f"docs/commands.md has no section for '{name}'"
         for param in command.params:
             for option in param.opts:
                 if option.startswith("-") and option != "--help":
-                    assert f"{option}" in README, f"README does not mention {name} {option}"
-    assert "`qa2anki --version`" in README
+                    assert f"{option}" in COMMANDS, (
+                        f"docs/commands.md does not mention {name} {option}"
+                    )
+    assert "`qa2anki --version`" in COMMANDS
     for param in group.params:
         for option in param.opts:
             if option != "--help":
-                assert f"qa2anki {option}" in README, f"README does not mention {option}"
+                assert f"qa2anki {option}" in COMMANDS, f"docs/commands.md lacks qa2anki {option}"
+
+
+def test_readme_is_short_and_links_the_reference() -> None:
+    size = len(README.encode("utf-8"))
+    assert size <= README_LIMIT, f"README.md is {size} bytes; at most {README_LIMIT}"
+    for target in ("docs/commands.md", "docs/format.md", "docs/reimport.md", "bench/README.md"):
+        assert f"]({target})" in README, f"README does not link {target}"
+
+
+def test_relative_links_lead_to_files_and_headings_that_exist() -> None:
+    for name, text in PAGES.items():
+        page = ROOT / name
+        prose = re.sub(r"^```.*?^```", "", text, flags=re.MULTILINE | re.DOTALL)
+        for link in re.findall(r"\]\(([^)\s]+)\)", prose):
+            if re.match(r"[a-z]+:", link):
+                continue  # a web link
+            target, _, anchor = link.partition("#")
+            path = (page.parent / target).resolve() if target else page
+            assert path.exists(), f"{name}: link to {link}: no such file"
+            if anchor:
+                assert path.suffix == ".md", f"{name}: link to {link}: not a Markdown page"
+                headings = heading_anchors(path.read_text(encoding="utf-8"))
+                assert anchor in headings, f"{name}: link to {link}: no such heading"
+
+
+def heading_anchors(text: str) -> set[str]:
+    """The anchors GitHub gives a page's headings: lowercase, punctuation dropped, spaces
+    made hyphens, and "-1", "-2" ... after a repeated one."""
+    text = re.sub(r"^```.*?^```", "", text, flags=re.MULTILINE | re.DOTALL)
+    anchors: set[str] = set()
+    for heading in re.findall(r"^#{1,6} +(.+?) *$", text, re.MULTILINE):
+        anchor = re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-")
+        repeat, unique = 0, anchor
+        while unique in anchors:
+            repeat += 1
+            unique = f"{anchor}-{repeat}"
+        anchors.add(unique)
+    return anchors
 
 
 def test_quick_start_targets_exist_and_ci_runs_make_test() -> None:
@@ -55,15 +104,15 @@ def test_quick_start_targets_exist_and_ci_runs_make_test() -> None:
 @pytest.mark.parametrize(
     "example", [e for e in console_examples() if "problem" not in e[1] and "--dry-run" not in e[0]]
 )
-def test_successful_examples_print_what_the_readme_shows(
+def test_successful_examples_print_what_the_docs_show(
     example: tuple[str, str], shipped_copy: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     command, shown = example
-    # The README's import example reads the seed document; its ids example follows the
-    # question it shows being added.
+    # The import example reads the seed document; the ids example follows the question it
+    # shows being added.
     shutil.copy(SEED, shipped_copy.parent)
     if command.startswith("qa2anki ids"):
-        (added,) = re.findall(r"```yaml\n(  - q: .*?)```", README, re.DOTALL)
+        (added,) = re.findall(r"```yaml\n(  - q: .*?)```", "\n".join(PAGES.values()), re.DOTALL)
         with (shipped_copy / "01-python-fundamentals.yaml").open("a", encoding="utf-8") as file:
             file.write("\n" + added)
     monkeypatch.chdir(shipped_copy.parent)
@@ -76,7 +125,7 @@ def test_successful_examples_print_what_the_readme_shows(
 def test_error_example_is_what_check_prints(
     shipped_copy: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The README example: gil loses its answer, decorators gains `tag:`, coroutines is gil."""
+    """The docs' example: gil loses its answer, decorators gains `tag:`, coroutines is gil."""
     ((command, shown),) = [example for example in console_examples() if "problem" in example[1]]
     gil_answer = "    a: It\u2019s a mutex that allows only one thread"
     replace(shipped_copy / "01-python-fundamentals.yaml", rf"^{gil_answer}.*\n", "")
@@ -96,7 +145,7 @@ def test_error_example_is_what_check_prints(
 def test_dry_run_example_is_what_build_prints(
     shipped_copy: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The README example: edit list-vs-tuple, move gil, delete name-main, add walrus-operator."""
+    """The docs' example: edit list-vs-tuple, move gil, delete name-main, add walrus-operator."""
     ((command, shown),) = [example for example in console_examples() if "--dry-run" in example[0]]
     fundamentals = shipped_copy / "01-python-fundamentals.yaml"
     replace(fundamentals, "A list is mutable,", "A list is **mutable**,")
@@ -132,6 +181,7 @@ def test_robustness_page_is_generated_from_the_tests() -> None:
 
     assert page == robustness.render(), "run: .venv/bin/python tests/robustness.py"
     assert "(docs/robustness.md)" in README
+    assert "(robustness.md)" in COMMANDS
     for case in robustness.fixture_cases():
         assert f"### `{case}`" in page
 
