@@ -18,9 +18,11 @@ from qa2anki.build import build_deck
 
 # Built from the shipped questions/ and their state file questions/qa2anki.lock.  The bytes
 # changed once, when genanki's own writer replaced qa2anki's (its SQLite pages are laid out
-# otherwise); the content did not.
-CONTENT_DIGEST = "8814f05dd6e3fcdc46a6a98bff0a6a3d100a6d9f6af095bb1116d9fc8b3551c7"
-BYTES_DIGEST = "0465cd4befb94841abbce3b8fc82cdd27ad7a03ba5c9d90c5ea3b3da3db74561"
+# otherwise); the content did not.  The content changed when wide tables and images were
+# made to fit the card: the note type's CSS and stamp, and with it the ids notes and cards
+# are numbered from; every note's and card's other columns stayed as they were.
+CONTENT_DIGEST = "76d3d3fdf713338134e02e446ea662048dc9f3d8988d54788126cdb9dd5b2f91"
+BYTES_DIGEST = "0640218c25f92f3b4d1f0d8f9810e7cd769bd8a87d394cee7575e198da53481f"
 
 
 def content_digest(apkg: Path, scratch: Path) -> str:

@@ -260,3 +260,62 @@ def test_a_card_that_links_an_image_loads_nothing(browser: Browser, tmp_path: Pa
     assert images == ["https://example.org/logo.png"] * 2  # on the front and on the back
     assert loaded == [output.as_uri()]
     assert set(refused) == {("https://example.org/logo.png", "csp")}
+
+
+WIDE_TABLE = """\
+| Isolation level | Dirty reads | Non-repeatable reads and phantom reads |
+|---|---|---|
+| `READ UNCOMMITTED` | possible, as every transaction sees the others' writes | possible |
+| `SERIALIZABLE` | prevented | prevented, by locking or by optimistic validation |
+"""
+
+
+def test_wide_tables_and_images_stay_inside_the_card_at_phone_width(
+    browser: Browser, tmp_path: Path
+) -> None:
+    source = write_sources(
+        tmp_path / "src",
+        {
+            "deck.yaml": DECK_YAML,
+            "t.yaml": "topic: T\nquestions:\n  - id: levels\n    q: Which isolation levels?\n"
+            "    a: |\n" + "".join(f"      {line}\n" for line in WIDE_TABLE.splitlines()),
+        },
+    )
+    output = build_preview(source, tmp_path / "preview.html").output
+    opened = browser.new_page(viewport=PHONE)
+    try:
+        opened.goto(output.as_uri())
+        opened.check("#preview-phone")
+        # An image wider than any phone, as a data: URI (the page loads nothing else).
+        opened.evaluate(
+            """() => {
+              const img = document.createElement("img");
+              img.width = 2000; img.height = 10;
+              img.src = "data:image/gif;base64,R0lGODlhAQABAAAAACw=";
+              document.querySelectorAll(".card")[1].querySelector(".answer").append(img);
+            }"""
+        )
+        sizes = opened.evaluate(
+            """() => {
+              const card = document.querySelectorAll(".card")[1];
+              const table = card.querySelector("table");
+              const img = card.querySelector("img");
+              return {
+                tableScroll: table.scrollWidth,
+                tableWidth: table.clientWidth,
+                tableRight: table.getBoundingClientRect().right,
+                imgRight: img.getBoundingClientRect().right,
+                cardRight: card.getBoundingClientRect().right,
+                cardOverflows: card.scrollWidth > card.clientWidth,
+                pageWidth: document.documentElement.scrollWidth,
+              };
+            }"""
+        )
+    finally:
+        opened.close()
+
+    assert sizes["tableScroll"] > sizes["tableWidth"]  # the table is wider than the card ...
+    assert sizes["tableRight"] <= sizes["cardRight"]  # ... and scrolls inside it
+    assert sizes["imgRight"] <= sizes["cardRight"]  # the image is scaled down to the card
+    assert not sizes["cardOverflows"]
+    assert sizes["pageWidth"] <= PHONE["width"]
