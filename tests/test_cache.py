@@ -195,11 +195,19 @@ def test_a_dry_run_reads_the_cache_but_does_not_write_it(
     assert not (tmp_path / "cache").exists()
 
 
-def fill(cache: RenderCache, texts: list[str]) -> None:
-    """Look up a deck's texts in ``cache`` and store those it lacks (HTML: <p>text</p>)."""
-    found = cache.get(texts)
-    fresh = {text: f"<p>{text}</p>" for text in dict.fromkeys(texts) if text not in found}
-    cache.put({**found, **fresh}, fresh)
+def fill(cache: RenderCache, texts: list[str]) -> dict[str, str]:
+    """Look up a deck's texts in ``cache``, rendering those it lacks as <p>text</p>."""
+    return cache.html(texts, lambda text: f"<p>{text}</p>")
+
+
+def never(text: str) -> str:
+    raise AssertionError(f"rendered {text!r}")
+
+
+def stored(cache_dir: Path, fingerprint: str, texts: list[str]) -> dict[str, str]:
+    """Return the HTML stored for ``texts``, by text."""
+    found = entries(cache_dir)
+    return {text: found[k] for text in texts if (k := key(text, fingerprint)) in found}
 
 
 def test_entries_of_texts_no_longer_in_the_deck_are_dropped(tmp_path: Path) -> None:
@@ -209,7 +217,7 @@ def test_entries_of_texts_no_longer_in_the_deck_are_dropped(tmp_path: Path) -> N
     fill(cache, [*kept, "new"])
 
     assert set(entries(tmp_path)) == {key(text, "fingerprint") for text in ["a", "b", "new"]}
-    assert cache.get(["b", "a", "new", "old 1"]) == {
+    assert stored(tmp_path, "fingerprint", ["b", "a", "new", "old 1"]) == {
         "a": "<p>a</p>",
         "b": "<p>b</p>",
         "new": "<p>new</p>",
@@ -221,13 +229,11 @@ def test_entries_of_a_removed_topic_are_dropped_though_nothing_is_rendered(
 ) -> None:
     cache = RenderCache(tmp_path, "fingerprint", source=tmp_path / "questions")
     fill(cache, ["a", "b"])
-    found = cache.get(["a"])
-    assert found == {"a": "<p>a</p>"}
 
     read_only = RenderCache(tmp_path, "fingerprint", source=tmp_path / "questions", read_only=True)
-    read_only.put(read_only.get(["a"]), {})
+    assert read_only.html(["a"], never) == {"a": "<p>a</p>"}
     assert len(entries(tmp_path)) == 2  # a read-only cache (a dry run) writes nothing
-    cache.put(found, {})
+    assert cache.html(["a"], never) == {"a": "<p>a</p>"}
     assert set(entries(tmp_path)) == {key("a", "fingerprint")}
 
 
@@ -262,7 +268,10 @@ def test_a_cache_file_that_cannot_be_written_is_started_afresh_with_all_the_deck
     fill(cache, ["old", "new"])
 
     assert len(calls) == 2
-    assert cache.get(["old", "new", "gone"]) == {"old": "<p>old</p>", "new": "<p>new</p>"}
+    assert stored(tmp_path, "fingerprint", ["old", "new", "gone"]) == {
+        "old": "<p>old</p>",
+        "new": "<p>new</p>",
+    }
     assert set(entries(tmp_path)) == {key(text, "fingerprint") for text in ["old", "new"]}
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import closing, suppress
 from pathlib import Path
 
@@ -29,46 +29,47 @@ class RenderCache:
         # other's entries, and the file holds little more than its deck's texts.
         digest = hashlib.blake2b(str(source.resolve()).encode(), digest_size=8).hexdigest()
         self.path = folder / f"html-{digest}.sqlite"
-        self._keys: dict[str, str] = {}  # the deck's texts' keys, by text
-        self._stored: set[str] = set()  # the keys in the file
 
-    def get(self, texts: Iterable[str]) -> dict[str, str]:
-        """Return the HTML the cache holds for ``texts``, by text."""
-        self._keys = {text: self.key(text) for text in texts}
-        keys = {key: text for text, key in self._keys.items()}
+    def html(self, texts: Iterable[str], render: Callable[[str], str]) -> dict[str, str]:
+        """Return the HTML of each distinct text of ``texts``: from the cache, or made with
+        ``render`` (and then stored).  Entries of texts not among ``texts`` are dropped."""
+        keys = {text: self.key(text) for text in texts}
+        found, stored = self._read(keys)
+        fresh = {text: render(text) for text in keys if text not in found}
+        live = set(keys.values())
+        if not self.read_only and (fresh or not stored <= live):
+            try:
+                self._write(keys, fresh, stored - live)
+            except (OSError, sqlite3.Error):
+                # Start a damaged (or unwritable) file afresh, with all of the deck's HTML; a
+                # folder that cannot be written means no cache.
+                with suppress(OSError):
+                    self.path.unlink(missing_ok=True)
+                with suppress(OSError, sqlite3.Error):
+                    self._write(keys, {**found, **fresh}, set())
+        return {**found, **fresh}
+
+    def _read(self, keys: Mapping[str, str]) -> tuple[dict[str, str], set[str]]:
+        """Return the sound HTML stored for the texts of ``keys`` ({text: key}), by text,
+        and the keys of every entry in the file."""
         found: dict[str, str] = {}
-        self._stored = set()
+        stored: set[str] = set()
         if not self.path.is_file():
-            return found
+            return found, stored
+        texts = {key: text for text, key in keys.items()}
         with suppress(sqlite3.Error), closing(sqlite3.connect(self.path)) as db:
             if _stored_fingerprint(db) != self.fingerprint:
-                return found
-            # The file holds little more than this deck's texts (see put): read it whole.
+                return found, stored
+            # The file holds little more than this deck's texts (see html): read it whole.
             for key, html, checksum in db.execute("SELECT key, html, checksum FROM entries"):
-                self._stored.add(key)
-                text = keys.get(key)
+                stored.add(key)
+                text = texts.get(key)
                 if text is not None and isinstance(html, str) and checksum == _checksum(key, html):
                     found[text] = html
-        return found
+        return found, stored
 
-    def put(self, html: Mapping[str, str], fresh: Mapping[str, str]) -> None:
-        """Store the ``fresh`` HTML, and drop the entries of texts not among ``html`` (the
-        deck's); ``get`` is called first."""
-        live = set(self._keys.values())
-        if self.read_only or (not fresh and self._stored <= live):
-            return
-        try:
-            self._write(fresh, live)
-        except (OSError, sqlite3.Error):
-            # Start a damaged (or unwritable) file afresh, with all of the deck's HTML; a
-            # folder that cannot be written means no cache.
-            with suppress(OSError):
-                self.path.unlink(missing_ok=True)
-            self._stored = set()
-            with suppress(OSError, sqlite3.Error):
-                self._write(html, live)
-
-    def _write(self, html: Mapping[str, str], live: set[str]) -> None:
+    def _write(self, keys: Mapping[str, str], html: Mapping[str, str], stale: set[str]) -> None:
+        """Store ``html`` (by text) under the texts' ``keys``, and delete the ``stale`` keys."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with closing(sqlite3.connect(self.path, timeout=5)) as db, db:
             db.execute("CREATE TABLE IF NOT EXISTS renderer (fingerprint TEXT NOT NULL)")
@@ -82,17 +83,14 @@ class RenderCache:
                 db.execute("DELETE FROM entries")
                 db.execute("DELETE FROM renderer")
                 db.execute("INSERT INTO renderer VALUES (?)", (self.fingerprint,))
-            db.executemany(
-                "DELETE FROM entries WHERE key = ?", ((key,) for key in self._stored - live)
-            )
+            db.executemany("DELETE FROM entries WHERE key = ?", ((key,) for key in stale))
             db.executemany(
                 "INSERT OR REPLACE INTO entries VALUES (?, ?, ?)",
-                (self._row(text, text_html) for text, text_html in html.items()),
+                (
+                    (keys[text], text_html, _checksum(keys[text], text_html))
+                    for text, text_html in html.items()
+                ),
             )
-
-    def _row(self, text: str, html: str) -> tuple[str, str, int]:
-        key = self._keys.get(text) or self.key(text)
-        return key, html, _checksum(key, html)
 
     def key(self, text: str) -> str:
         """Return the key of one text's HTML: a hash of the renderer fingerprint and the text."""

@@ -44,11 +44,10 @@ def render_deck(deck: Deck, cache: RenderCache | None = None) -> RenderedDeck:
     texts = [text for topic in deck.topics for q in topic.questions for text in (q.q, q.a)]
     if deck.description:
         texts.append(deck.description)
-    html = cache.get(texts) if cache is not None else {}
-    fresh = {text: render_markdown(text) for text in dict.fromkeys(texts) if text not in html}
-    html.update(fresh)
-    if cache is not None:
-        cache.put(html, fresh)
+    if cache is None:
+        html = {text: render_markdown(text) for text in dict.fromkeys(texts)}
+    else:
+        html = cache.html(texts, render_markdown)
     questions = tuple(
         RenderedQuestion(question, topic, html[question.q], html[question.a])
         for topic in deck.topics
