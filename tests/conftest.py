@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import shutil
+import struct
 import textwrap
+import zlib
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -32,6 +34,23 @@ def write_sources(folder: Path, files: Mapping[str, str]) -> Path:
     for name, text in files.items():
         (folder / name).write_text(textwrap.dedent(text), encoding="utf-8")
     return folder
+
+
+def png_bytes(width: int = 2, height: int = 1, rgb: tuple[int, int, int] = (200, 30, 30)) -> bytes:
+    """Return a valid PNG of one colour (browsers and Anki decode it)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    row = b"\0" + bytes(rgb) * width
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(row * height))
+        + chunk(b"IEND", b"")
+    )
 
 
 @pytest.fixture(autouse=True)

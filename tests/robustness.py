@@ -29,6 +29,12 @@ class Case:
 
 SOURCE_CASES = [
     Case(
+        "An image over 10 MiB (a sparse file, so the test takes no room)",
+        "`PATH:LINE: image 'big.png' is 10.0 MiB, over the limit of 10 MiB: make it smaller …`",
+        "test_media.py::test_a_file_over_the_size_limit_is_refused",
+        "over the limit of 10 MiB",
+    ),
+    Case(
         "A topic file larger than 4 MiB (checked before it is parsed)",
         "`PATH: file is larger than 4 MiB; split it into several topic files`",
         "test_loader.py::test_a_file_over_the_size_limit_is_refused_before_parsing",
@@ -99,6 +105,12 @@ TEXT_CASES = [
 ]
 
 OUTPUT_CASES = [
+    Case(
+        "An image replaced between the check of the sources and the writing of the deck",
+        "`PATH: changed while the deck was being built; build again`; no deck, no state file",
+        "test_media.py::test_an_image_that_changes_during_the_build_stops_it_and_writes_nothing",
+        "changed while the deck was being built; build again",
+    ),
     Case(
         "Invalid sources, with yesterday's deck at the output",
         "The problems; nothing is written, and the old deck is unchanged to the byte",

@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # anki.cards cannot be imported before anki.collection
     from anki.cards import CardId
     from anki.notes import NoteId
 
-from conftest import DECK_YAML, QUESTIONS, write_sources
+from conftest import DECK_YAML, QUESTIONS, png_bytes, write_sources
 from qa2anki.build import build_deck
 from qa2anki.loader import load_deck
 from qa2anki.package import MODEL_ID, MODEL_NAME
@@ -293,6 +293,61 @@ def source_order() -> list[str]:
 def _schedule(col: Collection, question_id: str) -> tuple[int, int, int, int, int]:
     card = col.get_card(card_of(col, question_id))
     return card.ivl, card.due, card.type, card.queue, card.reps
+
+
+# --- Images: packed, shown, and updated when they change ---------------------------------------
+
+IMAGE_TOPIC = """\
+    topic: Architecture
+    questions:
+      - id: layers
+        q: What are the layers?
+        a: |
+          Three of them:
+
+          ![the layers](img/arch.png)
+      - id: plain
+        q: No image?
+        a: None.
+    """
+
+
+def test_an_image_reaches_anki_and_a_changed_image_updates_its_note(
+    col: Collection, tmp_path: Path
+) -> None:
+    source = write_sources(tmp_path / "src", {"deck.yaml": DECK_YAML, "01-arch.yaml": IMAGE_TOPIC})
+    (source / "img").mkdir()
+    (source / "img" / "arch.png").write_bytes(png_bytes(rgb=(200, 30, 30)))
+    first_build = time.time() - 600
+    import_apkg(col, build_deck(source, tmp_path / "v1.apkg", timestamp=first_build).output)
+    media = Path(col.media.dir())
+    note_id = notes_by_id(col)["layers"]
+    (old_name,) = re.findall(r'src="([^"]+)"', col.get_note(note_id)["Answer"])
+    card = col.get_card(card_of(col, "layers"))
+    card.start_timer()
+    col.sched.answerCard(card, 3)
+    schedule_before = _schedule(col, "layers")
+
+    assert (media / old_name).read_bytes() == (source / "img" / "arch.png").read_bytes()
+    assert f'<img src="{old_name}"' in card.answer()
+    assert list(col.media.check().missing) == []
+
+    (source / "img" / "arch.png").write_bytes(png_bytes(rgb=(30, 30, 200)))
+    result = build_deck(source, tmp_path / "v2.apkg", timestamp=first_build + 60)
+    log = import_apkg(col, result.output)
+
+    (new_name,) = re.findall(r'src="([^"]+)"', col.get_note(note_id)["Answer"])
+    assert result.plan.changed == ("layers",)
+    assert [entry.fields[3] for entry in log.updated] == ["layers"]
+    assert (len(log.new), len(log.duplicate), len(log.conflicting)) == (0, 1, 0)
+    assert col.note_count() == 2
+    assert new_name != old_name
+    assert (media / new_name).read_bytes() == (source / "img" / "arch.png").read_bytes()
+    assert f'<img src="{new_name}"' in col.get_card(card_of(col, "layers")).answer()
+    check = col.media.check()
+    assert (list(check.missing), list(check.unused)) == ([], [old_name])
+    assert _schedule(col, "layers") == schedule_before
+    assert review_count(col) == 1
 
 
 # --- Text is text: what a card shows, rendered by Anki itself ---------------------------------

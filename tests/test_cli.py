@@ -281,6 +281,8 @@ def test_json_plan(small_sources: Path, tmp_path: Path) -> None:
         "dry_run": True,
         "notes": 3,
         "topics": 2,
+        "media_files": 0,
+        "media_bytes": 0,
         "added": ["fourth"],
         "changed": ["first", "second"],
         "unchanged": [],
@@ -580,7 +582,7 @@ import os, sys, time
 from qa2anki import render
 from qa2anki.cli import main
 
-def slow_markdown(text):
+def slow_markdown(text, links=()):
     os.write(1, b"rendering\\n")
     time.sleep(60)
     return ""

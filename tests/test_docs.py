@@ -67,6 +67,7 @@ def test_relative_links_lead_to_files_and_headings_that_exist() -> None:
     for name, text in PAGES.items():
         page = ROOT / name
         prose = re.sub(r"^```.*?^```", "", text, flags=re.MULTILINE | re.DOTALL)
+        prose = re.sub(r"`[^`\n]+`", "", prose)  # code spans show syntax, not links
         for link in re.findall(r"\]\(([^)\s]+)\)", prose):
             if re.match(r"[a-z]+:", link):
                 continue  # a web link

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from conftest import QUESTIONS
 from qa2anki import render
-from qa2anki.cache import RenderCache
+from qa2anki.cache import Links, RenderCache
 from qa2anki.loader import load_deck
 from qa2anki.render import (
     card_css,
@@ -215,9 +215,9 @@ def test_render_deck_gives_the_same_html_from_the_cache_and_renders_only_new_tex
     uncached = render_deck(deck)
     rendered: list[str] = []
 
-    def recording(text: str) -> str:
+    def recording(text: str, links: Links = ()) -> str:
         rendered.append(text)
-        return render_markdown(text)
+        return render_markdown(text, links)
 
     monkeypatch.setattr(render, "render_markdown", recording)
 

@@ -141,7 +141,8 @@ def build_preview(
     deck = load_deck(source)
     output = output or DEFAULT_PREVIEW
     check_output(output, source, "preview", is_qa2anki_preview, force=force)
-    write_text_atomically(output, preview_page(render_deck(deck)))
+    # Images are embedded: the page stands on its own.
+    write_text_atomically(output, preview_page(render_deck(deck, embed=True)))
     return PreviewResult(deck, output)
 
 

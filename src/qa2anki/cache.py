@@ -16,6 +16,11 @@ from collections.abc import Callable, Iterable, Mapping
 from contextlib import closing, suppress
 from pathlib import Path
 
+Links = tuple[tuple[str, str], ...]
+"""Each image ``src`` of a text as its Markdown gives it, and what the HTML refers to instead."""
+Source = tuple[str, Links]
+"""A text: its Markdown and its images' links."""
+
 
 class RenderCache:
     """Rendered HTML for one source folder and renderer fingerprint, in ``folder``."""
@@ -30,9 +35,12 @@ class RenderCache:
         digest = hashlib.blake2b(str(source.resolve()).encode(), digest_size=8).hexdigest()
         self.path = folder / f"html-{digest}.sqlite"
 
-    def html(self, texts: Iterable[str], render: Callable[[str], str]) -> dict[str, str]:
+    def html(self, texts: Iterable[Source], render: Callable[[Source], str]) -> dict[Source, str]:
         """Return the HTML of each distinct text of ``texts``: from the cache, or made with
-        ``render`` (and then stored).  Entries of texts not among ``texts`` are dropped."""
+        ``render`` (and then stored).  Entries of texts not among ``texts`` are dropped.
+
+        A text is its Markdown and what its images refer to (see ``qa2anki.media``).
+        """
         keys = {text: self.key(text) for text in texts}
         found, stored = self._read(keys)
         fresh = {text: render(text) for text in keys if text not in found}
@@ -49,10 +57,10 @@ class RenderCache:
                     self._write(keys, {**found, **fresh}, set())
         return {**found, **fresh}
 
-    def _read(self, keys: Mapping[str, str]) -> tuple[dict[str, str], set[str]]:
+    def _read(self, keys: Mapping[Source, str]) -> tuple[dict[Source, str], set[str]]:
         """Return the sound HTML stored for the texts of ``keys`` ({text: key}), by text,
         and the keys of every entry in the file."""
-        found: dict[str, str] = {}
+        found: dict[Source, str] = {}
         stored: set[str] = set()
         if not self.path.is_file():
             return found, stored
@@ -68,7 +76,9 @@ class RenderCache:
                     found[text] = html
         return found, stored
 
-    def _write(self, keys: Mapping[str, str], html: Mapping[str, str], stale: set[str]) -> None:
+    def _write(
+        self, keys: Mapping[Source, str], html: Mapping[Source, str], stale: set[str]
+    ) -> None:
         """Store ``html`` (by text) under the texts' ``keys``, and delete the ``stale`` keys."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with closing(sqlite3.connect(self.path, timeout=5)) as db, db:
@@ -92,11 +102,13 @@ class RenderCache:
                 ),
             )
 
-    def key(self, text: str) -> str:
+    def key(self, text: Source) -> str:
         """Return the key of one text's HTML: a hash of the renderer fingerprint and the text."""
+        markdown, links = text
         digest = hashlib.blake2b(self.fingerprint.encode(), digest_size=16)
-        digest.update(b"\0")
-        digest.update(text.encode("utf-8", "surrogatepass"))
+        for part in (markdown, *(item for link in links for item in link)):
+            digest.update(b"\0")
+            digest.update(part.encode("utf-8", "surrogatepass"))
         return digest.hexdigest()
 
 

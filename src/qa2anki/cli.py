@@ -183,6 +183,8 @@ def build(
             "dry_run": result.dry_run,
             "notes": deck.question_count,
             "topics": len(deck.topics),
+            "media_files": len(deck.media.files),
+            "media_bytes": deck.media.size,
             **result.plan.to_json(),
         }
         typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
@@ -190,6 +192,8 @@ def build(
     if quiet:
         return
     notes = f"{_count(deck.question_count, 'note')} in {_count(len(deck.topics), 'topic')}"
+    if deck.media.files:
+        notes += f" with {_count(len(deck.media.files), 'image')} ({_size(deck.media.size)})"
     if dry_run:
         typer.echo(f"Dry run: would write {notes} to {result.output}; nothing was written.")
     else:
@@ -361,6 +365,15 @@ def _show_traceback(exc: BaseException, *, debug: bool) -> None:
     """With --debug, print the traceback of an error before its message."""
     if debug:
         typer.echo("".join(traceback.format_exception(exc)).rstrip("\n"), err=True)
+
+
+def _size(size: int) -> str:
+    """Show a size in bytes as people read it: 512 bytes, 3.4 KiB, 1.2 MiB."""
+    if size < 1024:
+        return _count(size, "byte")
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KiB"
+    return f"{size / (1024 * 1024):.1f} MiB"
 
 
 def _count(number: int, noun: str) -> str:

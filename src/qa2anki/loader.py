@@ -16,10 +16,12 @@ import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import yaml
 
 from qa2anki.errors import SourceError, ValidationError
+from qa2anki.media import find_media
 from qa2anki.model import Deck, Question, Topic
 
 DECK_FILE = "deck.yaml"
@@ -249,10 +251,28 @@ def _load(source: Path, problems: _Problems) -> Deck:
         if (topic := _read_topic_file(path, problems)) is not None
     ]
     _check_unique_across_topics(topics, problems)
+    texts = [
+        (question.path, line, text)
+        for topic in topics
+        for question in topic.questions
+        for line, text in ((question.q_line, question.q), (question.a_line, question.a))
+        if text
+    ]
+    if header is not None and header.description:
+        texts.append((source / DECK_FILE, header.description_line, header.description))
+    media, media_problems = find_media(texts, source)
+    for path, line, message in media_problems:
+        problems.add(path, line, message)
     if problems.items or header is None:
         raise ValidationError(sorted(problems.items, key=lambda p: (str(p.path), p.line or 0)))
-    key, name, description = header
-    return Deck(key=key, name=name, description=description, topics=tuple(topics), source=source)
+    return Deck(
+        key=header.key,
+        name=header.name,
+        description=header.description,
+        topics=tuple(topics),
+        source=source,
+        media=media,
+    )
 
 
 def _list_folder(source: Path, problems: _Problems) -> list[Path]:
@@ -268,9 +288,14 @@ def _list_folder(source: Path, problems: _Problems) -> list[Path]:
     raise ValidationError(problems.items)
 
 
-def _read_deck_header(
-    source: Path, entries: list[Path], problems: _Problems
-) -> tuple[str, str, str] | None:
+class _Header(NamedTuple):
+    key: str
+    name: str
+    description: str
+    description_line: int
+
+
+def _read_deck_header(source: Path, entries: list[Path], problems: _Problems) -> _Header | None:
     names = {path.name: path for path in entries}
     if DECK_FILE in names:
         return _read_deck_file(names[DECK_FILE], problems)
@@ -527,6 +552,21 @@ class _Mapping:
             return None
         return value
 
+    def text_line(self, key: str) -> int:
+        """Return the line of the first line of the text under ``key`` (0 if there is none).
+
+        The lines of a block scalar (``|``) are the file's, from the line after its indicator;
+        other scalars are folded into fewer lines, and start on the value's own line.
+        """
+        node = self.values.get(key)
+        if not isinstance(node, yaml.ScalarNode):
+            return 0
+        if node.style not in ("|", ">"):
+            return _line(node)
+        lines = node.value.split("\n")
+        blank = next((n for n, line in enumerate(lines) if line.strip()), 0)
+        return node.start_mark.line + 2 + blank
+
     def slug(self, key: str, what: str) -> str | None:
         """Return the slug under ``key``, reporting it when it is not one."""
         value = self.text(key, single_line=True)
@@ -585,7 +625,7 @@ def _read_file_mapping(
     return mapping
 
 
-def _read_deck_file(path: Path, problems: _Problems) -> tuple[str, str, str] | None:
+def _read_deck_file(path: Path, problems: _Problems) -> _Header | None:
     deck = _read_file_mapping(path, problems, "deck", DECK_KEYS)
     if deck is None:
         return None
@@ -597,7 +637,7 @@ def _read_deck_file(path: Path, problems: _Problems) -> tuple[str, str, str] | N
     description = deck.text("description", required=False) or ""
     if key is None or name is None:
         return None
-    return key, name, description
+    return _Header(key, name, description, deck.text_line("description"))
 
 
 def _topic_slug(path: Path) -> str:
@@ -667,7 +707,14 @@ def _read_questions(topic: _Mapping) -> Iterator[Question]:
         if qid is not None:
             # Yielded even without its text, so that its id is still checked for duplicates.
             found = Question(
-                id=qid, q=q or "", a=a or "", tags=tags, path=topic.path, line=_line(item)
+                id=qid,
+                q=q or "",
+                a=a or "",
+                tags=tags,
+                path=topic.path,
+                line=_line(item),
+                q_line=question.text_line("q"),
+                a_line=question.text_line("a"),
             )
             if not qid and missing_ids is not None:
                 mark = item.start_mark

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from qa2anki.media import Media
 
 
 # Tuples, like RenderedQuestion below: a large deck has many questions, and a tuple is made
@@ -18,6 +21,10 @@ class Question(NamedTuple):
     tags: tuple[str, ...]
     path: Path
     line: int
+    q_line: int = 0
+    """The line of the question text's first line in the file (0: not known)."""
+    a_line: int = 0
+    """The line of the answer text's first line in the file (0: not known)."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +47,8 @@ class Deck:
     description: str
     topics: tuple[Topic, ...]
     source: Path
+    media: Media
+    """The images the texts show."""
 
     @property
     def question_count(self) -> int:

@@ -237,19 +237,30 @@ def write_collection(packaged: PackagedDeck, stamps: Stamps) -> bytes:
 
 
 def write_apkg(path: Path, packaged: PackagedDeck, stamps: Stamps) -> None:
-    """Write the deck as an ``.apkg`` (a zip of the collection and its empty list of media)
-    whose bytes depend only on its content."""
-    entries = {"collection.anki2": write_collection(packaged, stamps), "media": b"{}"}
+    """Write the deck as an ``.apkg`` whose bytes depend only on its content: a zip of the
+    collection, each media file (as "0", "1", ...) and the list of their names ("media").
+
+    Raises:
+        OutputError: a media file changed or went away since the sources were checked.
+    """
+    files = packaged.deck.media.files
     with zipfile.ZipFile(path, "w") as archive:
         archive.comment = ZIP_COMMENT
-        for name, data in entries.items():
-            info = zipfile.ZipInfo(name, date_time=ZIP_TIME)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.create_system = 3  # Unix, on every system: the same bytes everywhere
-            info.external_attr = 0o644 << 16
-            # Level 1 deflates a 10,000-question collection in a third of the time of the
-            # default level 6 (0.05 s against 0.15 s) for a file 15% larger.
-            archive.writestr(info, data, compresslevel=1)
+        _add_entry(archive, "collection.anki2", write_collection(packaged, stamps))
+        for number, file in enumerate(files):
+            _add_entry(archive, str(number), file.read())
+        names = {str(number): file.name for number, file in enumerate(files)}
+        _add_entry(archive, "media", json.dumps(names).encode("utf-8"))
+
+
+def _add_entry(archive: zipfile.ZipFile, name: str, data: bytes) -> None:
+    info = zipfile.ZipInfo(name, date_time=ZIP_TIME)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.create_system = 3  # Unix, on every system: the same bytes everywhere
+    info.external_attr = 0o644 << 16
+    # Level 1 deflates a 10,000-question collection in a third of the time of the default
+    # level 6 (0.05 s against 0.15 s) for a file 15% larger.
+    archive.writestr(info, data, compresslevel=1)
 
 
 def _unique(tags: Iterable[str]) -> tuple[str, ...]:

@@ -27,7 +27,7 @@ from pygments.lexer import Lexer
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
-from qa2anki.cache import RenderCache
+from qa2anki.cache import Links, RenderCache, Source
 from qa2anki.model import Deck, RenderedDeck, RenderedQuestion
 
 LIGHT_STYLE = "xcode"
@@ -36,25 +36,44 @@ NIGHT_STYLE = "lightbulb"
 NIGHT_SELECTORS = (".nightMode", ".night_mode")
 
 
-def render_deck(deck: Deck, cache: RenderCache | None = None) -> RenderedDeck:
+def render_deck(
+    deck: Deck, cache: RenderCache | None = None, *, embed: bool = False
+) -> RenderedDeck:
     """Render the deck's description and every question, in source order.
 
-    Each distinct text is rendered once, and not at all when ``cache`` has its HTML.
+    Each distinct text is rendered once, and not at all when ``cache`` has its HTML.  Images
+    refer to their names in the ``.apkg``, or with ``embed`` hold the image itself.
     """
-    texts = [text for topic in deck.topics for q in topic.questions for text in (q.q, q.a)]
-    if deck.description:
-        texts.append(deck.description)
-    if cache is None:
-        html = {text: render_markdown(text) for text in dict.fromkeys(texts)}
-    else:
-        html = cache.html(texts, render_markdown)
-    questions = tuple(
-        RenderedQuestion(question, topic, html[question.q], html[question.a])
+
+    def source(folder: Path, text: str) -> Source:
+        return text, deck.media.links(folder, text, embed=embed)
+
+    questions = [
+        (
+            question,
+            topic,
+            source(question.path.parent, question.q),
+            source(question.path.parent, question.a),
+        )
         for topic in deck.topics
         for question in topic.questions
+    ]
+    sources = [text for _, _, q, a in questions for text in (q, a)]
+    description = source(deck.source, deck.description)
+    if deck.description:
+        sources.append(description)
+    if cache is None:
+        html = {source: render_markdown(*source) for source in dict.fromkeys(sources)}
+    else:
+        html = cache.html(sources, lambda source: render_markdown(*source))
+    return RenderedDeck(
+        deck=deck,
+        description_html=html[description] if deck.description else "",
+        questions=tuple(
+            RenderedQuestion(question, topic, html[q], html[a])
+            for question, topic, q, a in questions
+        ),
     )
-    description_html = html[deck.description] if deck.description else ""
-    return RenderedDeck(deck=deck, description_html=description_html, questions=questions)
 
 
 @cache
@@ -71,12 +90,21 @@ def renderer_fingerprint() -> str:
     return hashlib.sha256(b"\0".join(parts)).hexdigest()
 
 
-def render_markdown(text: str) -> str:
-    """Render Markdown to HTML; raw HTML is shown as text and code is highlighted."""
-    html = _markdown().render(text).rstrip("\n")
+def render_markdown(text: str, links: Links = ()) -> str:
+    """Render Markdown to HTML; raw HTML is shown as text and code is highlighted.
+
+    ``links`` gives, for an image's ``src``, what the HTML refers to instead (see qa2anki.media).
+    """
+    env = {"images": dict(links)} if links else {}
+    html = _markdown().render(text, env).rstrip("\n")
     # Anki reads [sound:...], [anki:tts] and LaTeX tags anywhere in a card's HTML; an
     # escaped bracket shows the same character but is no longer a tag.
     return _ANKI_TAG_RE.sub("&#91;", html)
+
+
+def parse_markdown(text: str) -> list[Token]:
+    """Return the tokens markdown-it reads in a text, as rendering reads them."""
+    return _markdown().parse(text)
 
 
 _ANKI_TAG_RE = re.compile(r"\[(?=sound:|/?anki:|/?latex\]|/?\$\$?\])")
@@ -156,6 +184,16 @@ def _render_fence(
     return highlight_code(token.content, language) + "\n"
 
 
+def _render_image(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    token = tokens[idx]
+    link = env.get("images", {}).get(token.attrGet("src"))
+    if link is not None:
+        token.attrSet("src", link)
+    return self.image(tokens, idx, options, env)
+
+
 @cache
 def _markdown() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
@@ -164,4 +202,5 @@ def _markdown() -> MarkdownIt:
     md.add_render_rule("fence", _render_fence)
     # An indented code block is code too; render it like a fence without a language.
     md.add_render_rule("code_block", _render_fence)
+    md.add_render_rule("image", _render_image)
     return md
