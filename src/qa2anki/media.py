@@ -13,7 +13,7 @@ import base64
 import hashlib
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import unquote
@@ -84,11 +84,9 @@ class MediaFile(NamedTuple):
 class Media:
     """Every image of a deck: the files, and which texts show which."""
 
-    files: tuple[MediaFile, ...] = ()
+    files: tuple[MediaFile, ...]
     """Each file once, by name."""
-    texts: Mapping[tuple[Path, str], tuple[tuple[str, MediaFile], ...]] = field(
-        default_factory=dict
-    )
+    texts: Mapping[tuple[Path, str], tuple[tuple[str, MediaFile], ...]]
     """By (the folder of the file a text is in, the text): each image ``src`` and its file."""
 
     @property
@@ -132,7 +130,7 @@ def image_refs(text: str) -> list[ImageRef]:
                 line += 1
             elif child.type == "image":
                 refs.append(ImageRef(str(child.attrGet("src") or ""), line))
-            # An image's alt text may hold more images: markdown-it keeps only the outer one.
+            # An image inside an image's alt text is shown as its alt text, not as an image.
     return refs
 
 
