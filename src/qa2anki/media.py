@@ -93,13 +93,17 @@ class Media:
     def size(self) -> int:
         return sum(file.size for file in self.files)
 
-    def links(self, folder: Path, text: str, *, embed: bool = False) -> Links:
+    def links(self, folder: Path, text: str, uris: Mapping[str, str] | None = None) -> Links:
         """Return what each image of ``text`` refers to in HTML: its name in the ``.apkg``,
-        or with ``embed`` the image itself as a ``data:`` URI."""
+        or, given ``uris`` (see ``data_uris``), the image itself as a ``data:`` URI."""
         return tuple(
-            (src, file.data_uri() if embed else file.name)
+            (src, uris[file.name] if uris is not None else file.name)
             for src, file in self.texts.get((folder, text), ())
         )
+
+    def data_uris(self) -> dict[str, str]:
+        """Return each image as a ``data:`` URI, by name: each file read once."""
+        return {file.name: file.data_uri() for file in self.files}
 
 
 class ImageProblem(NamedTuple):

@@ -44,9 +44,10 @@ def render_deck(
     Each distinct text is rendered once, and not at all when ``cache`` has its HTML.  Images
     refer to their names in the ``.apkg``, or with ``embed`` hold the image itself.
     """
+    uris = deck.media.data_uris() if embed else None
 
     def source(folder: Path, text: str) -> Source:
-        return text, deck.media.links(folder, text, embed=embed)
+        return text, deck.media.links(folder, text, uris)
 
     questions = [
         (
