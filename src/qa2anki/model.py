@@ -21,10 +21,10 @@ class Question(NamedTuple):
     tags: tuple[str, ...]
     path: Path
     line: int
-    q_line: int = 0
-    """The line of the question text's first line in the file (0: not known)."""
-    a_line: int = 0
-    """The line of the answer text's first line in the file (0: not known)."""
+    q_line: int
+    """The line of the question text's first line in the file."""
+    a_line: int
+    """The line of the answer text's first line in the file."""
 
 
 @dataclass(frozen=True)
