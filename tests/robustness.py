@@ -81,11 +81,13 @@ SOURCE_CASES = [
 
 TEXT_CASES = [
     Case(
-        "In questions, answers and a topic name: `<script>`, `<img onerror=…>`, `<style>`, "
-        "`javascript:` links, `{{Question}}`, `{{FrontSide}}`, `{{c1::secret}}`, `&amp;`, "
-        "`&#60;script&#62;`, `[sound:boom.mp3]`",
-        "Each shown literally on the card as Anki itself renders it; no script, event "
-        "attribute or `javascript:` link in the card's HTML",
+        "In questions, answers and a topic name: `<script>`, `<b onclick=… style=…>`, "
+        "`<svg onload=…>`, `<iframe>`, `<style>`, `javascript:` links, `{{Question}}`, "
+        "`{{FrontSide}}`, `{{c1::secret}}`, `&amp;`, `&#60;script&#62;`, `[sound:boom.mp3]`, "
+        "comments",
+        "Each shown literally on the card as Anki itself renders it, or, for an allowed tag "
+        "(`<b>`, `<a>`), kept without the attribute or link; no script, event attribute or "
+        "`javascript:` link in the card's HTML",
         "test_anki_roundtrip.py::test_hostile_text_shows_literally_and_never_runs",
         "<script>alert(1)</script>",
     ),
@@ -97,10 +99,11 @@ TEXT_CASES = [
         "ANY_TEXT",
     ),
     Case(
-        "MathJax delimiters such as `\\(x^2\\)` in prose",
-        "Shown as typed: the card's wrapper carries the classes that tell MathJax to skip it",
-        "test_package.py::test_cards_are_kept_from_mathjax",
-        "tex2jax_ignore mathjax_ignore",
+        "Math that is not meant as math: `$5 and $10`, `\\$1`, `\\\\(z\\\\)`, `$x$` in code, "
+        "`\\(w\\)` in a code block, a topic named `Math \\(t\\)`",
+        "Shown as typed; in Anki, MathJax reads only the formulas written as math",
+        "test_anki_roundtrip.py::test_math_reaches_mathjax_and_nothing_else_does",
+        "$1 and $5 and $10.",
     ),
 ]
 

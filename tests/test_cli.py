@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 import qa2anki
-from conftest import FIXTURES, INVALID
+from conftest import DECK_YAML, FIXTURES, INVALID, write_sources
 from qa2anki import __version__, build, loader
 from qa2anki.cli import app
 from test_loader import INVALID_CASES, expected_problems
@@ -98,6 +98,41 @@ def test_check_reports_ok(small_sources: Path) -> None:
         f"OK: 3 questions in 2 topics in {small_sources}\n",
         "",
     )
+
+
+HTML_TOPIC = """\
+    topic: HTML
+    questions:
+      - id: styled
+        q: 'Which <b style="color: red">HTML</b> is kept?'
+        a: |
+          <sub>2</sub> and <kbd>Ctrl</kbd> are.
+
+          A <div>div</div> is shown as text, as is List<String>.
+          <a href="javascript:alert(1)">This link</a> loses its target.
+    """
+
+
+def test_check_and_build_warn_about_html_they_drop(tmp_path: Path) -> None:
+    """A warning does not fail: the deck is built, and says the same."""
+    source = write_sources(tmp_path / "src", {"deck.yaml": DECK_YAML, "01-html.yaml": HTML_TOPIC})
+    topic = source / "01-html.yaml"
+    warnings = (
+        f"{topic}:4: warning: dropped the attribute 'style' of <b>: <b> keeps only title\n"
+        f"{topic}:8: warning: HTML tag <div> is shown as text: cards keep only <b>, <i>, <br>, "
+        "<sub>, <sup>, <kbd>, <details>, <img>, lists, tables and the like (see "
+        "docs/format.md)\n"
+        f"{topic}:9: warning: dropped the link 'javascript:alert(1)' of <a>: links must be "
+        "http, https or mailto\n"
+    )
+
+    check = runner.invoke(app, ["check", str(source)])
+    built = runner.invoke(app, ["build", str(source), "-o", str(tmp_path / "deck.apkg"), "-q"])
+
+    assert (check.exit_code, check.stderr) == (0, warnings)
+    assert check.stdout == f"OK: 1 question in 1 topic in {source} (3 warnings)\n"
+    assert (built.exit_code, built.stdout, built.stderr) == (0, "", warnings)
+    assert (tmp_path / "deck.apkg").is_file()
 
 
 @pytest.mark.parametrize("case", INVALID_CASES)
@@ -283,6 +318,7 @@ def test_json_plan(small_sources: Path, tmp_path: Path) -> None:
         "topics": 2,
         "media_files": 0,
         "media_bytes": 0,
+        "warnings": [],
         "added": ["fourth"],
         "changed": ["first", "second"],
         "unchanged": [],

@@ -19,10 +19,14 @@ from qa2anki.build import build_deck
 # Built from the shipped questions/ and their state file questions/qa2anki.lock.  The bytes
 # changed once, when genanki's own writer replaced qa2anki's (its SQLite pages are laid out
 # otherwise); the content did not.  The content changed when wide tables and images were
-# made to fit the card: the note type's CSS and stamp, and with it the ids notes and cards
-# are numbered from; every note's and card's other columns stayed as they were.
-CONTENT_DIGEST = "76d3d3fdf713338134e02e446ea662048dc9f3d8988d54788126cdb9dd5b2f91"
-BYTES_DIGEST = "0640218c25f92f3b4d1f0d8f9810e7cd769bd8a87d394cee7575e198da53481f"
+# made to fit the card, and again when the templates stopped keeping MathJax off whole cards:
+# the note type's CSS or templates and stamp, and with them the ids notes and cards are
+# numbered from; every note's and card's other columns stayed as they were.
+CONTENT_DIGEST = "d745babac05c6985f515b58e031f764319d459b59d90ed2a6f54a0f9f6966b68"
+BYTES_DIGEST = "71ad4732584844c41d617d1c526799499cf68c8da8825b9b2e8557ecca1e9476"
+# The notes alone (GUID, note type, stamp, tags, fields): what decides whether a re-import
+# updates a note.  Pinned apart, so that a change of the note type cannot hide a change here.
+NOTES_DIGEST = "543119cf8859eeb8540c8e935b9c49d776364e248561694728ddaccf7f2081a1"
 
 
 def content_digest(apkg: Path, scratch: Path) -> str:
@@ -47,11 +51,26 @@ def content_digest(apkg: Path, scratch: Path) -> str:
     return hashlib.sha256(json.dumps(data, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
+def notes_digest(apkg: Path, scratch: Path) -> str:
+    """Return a hash of every note of ``apkg`` as a re-import compares it."""
+    with zipfile.ZipFile(apkg) as archive:
+        (scratch / "notes.anki2").write_bytes(archive.read("collection.anki2"))
+    connection = sqlite3.connect(scratch / "notes.anki2")
+    try:
+        notes = connection.execute(
+            "SELECT guid, mid, mod, tags, flds, sfld, csum FROM notes ORDER BY guid"
+        ).fetchall()
+    finally:
+        connection.close()
+    return hashlib.sha256(json.dumps(notes, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
 def test_the_shipped_deck_is_what_it_was(shipped_copy: Path, tmp_path: Path) -> None:
     output = tmp_path / "deck.apkg"
 
     result = build_deck(shipped_copy, output, timestamp=2_000_000_000)
 
     assert len(result.plan.unchanged) == 100  # the state file stamps every note
+    assert notes_digest(output, tmp_path) == NOTES_DIGEST
     assert content_digest(output, tmp_path) == CONTENT_DIGEST
     assert hashlib.sha256(output.read_bytes()).hexdigest() == BYTES_DIGEST

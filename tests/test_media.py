@@ -246,3 +246,35 @@ def test_build_and_dry_run_count_the_images(image_sources: Path, tmp_path: Path)
         2,
         size,
     )
+
+
+def test_an_html_image_is_packed_like_a_markdown_one(tmp_path: Path) -> None:
+    source = write_sources(
+        tmp_path / "src",
+        {
+            "deck.yaml": DECK_YAML,
+            "01-arch.yaml": """\
+                topic: Architecture
+                questions:
+                  - id: layers
+                    q: What are the layers?
+                    a: |
+                      <img src="arch.png" alt="The layers" width="300" onerror="alert(1)">
+                      and <IMG SRC='arch.png'>
+                """,
+        },
+    )
+    (source / "arch.png").write_bytes(RED)
+
+    deck = load_deck(source)
+    (note,) = package_deck(render_deck(deck)).notes
+    output = build_deck(source, tmp_path / "deck.apkg", timestamp=STAMP).output
+
+    arch = media_name("arch", RED)
+    assert note.fields[1] == f'<p><img src="{arch}" alt="The layers">\nand <img src="{arch}"></p>'
+    assert apkg_media(output) == {arch: RED}
+    assert [str(warning) for warning in deck.warnings] == [
+        f"{source / '01-arch.yaml'}:6: dropped the attribute '{name}' of <img>: "
+        "<img> keeps only alt, src, title"
+        for name in ("width", "onerror")
+    ]

@@ -72,11 +72,12 @@ def test_note_type_structure_is_frozen() -> None:
     assert model.model_type == model.FRONT_BACK
 
 
-def test_cards_are_kept_from_mathjax() -> None:
-    """Anki typesets \\( ... \\) with MathJax unless an element's class says not to."""
+def test_mathjax_reads_the_fields_but_not_the_topic_name() -> None:
+    """Anki typesets \\( ... \\) with MathJax unless an element's class says not to: the
+    fields' HTML says where (see test_render), the topic's name is plain text."""
     for template in (FRONT_TEMPLATE, BACK_TEMPLATE):
-        for wrapper in re.findall(r'<div class="qa2anki[^"]*">', template):
-            assert wrapper == '<div class="qa2anki tex2jax_ignore mathjax_ignore">'
+        assert "ignore" not in "".join(re.findall(r'<div class="qa2anki[^"]*">', template))
+    assert '<div class="topic tex2jax_ignore mathjax_ignore">{{Topic}}</div>' in FRONT_TEMPLATE
 
 
 def test_templates_show_topic_and_question_then_the_answer() -> None:

@@ -63,11 +63,11 @@ class TestTemplates:
 
         # Written out by hand: the templates as Anki fills them.
         assert front == (
-            '<div class="qa2anki tex2jax_ignore mathjax_ignore">\n<div class="topic">T</div>\n'
+            '<div class="qa2anki">\n<div class="topic tex2jax_ignore mathjax_ignore">T</div>\n'
             '<div class="question"><p>Q?</p></div>\n</div>'
         )
         assert back == (
-            f'{front}\n<div class="qa2anki tex2jax_ignore mathjax_ignore">\n<hr id="answer">\n'
+            f'{front}\n<div class="qa2anki">\n<hr id="answer">\n'
             '<div class="answer"><p>A.</p></div>\n</div>'
         )
 
@@ -101,7 +101,7 @@ class TestTemplates:
         for item in rendered.questions:
             front, back = card_sides(item)
             assert front.startswith(
-                '<div class="qa2anki tex2jax_ignore mathjax_ignore">\n<div class="topic">'
+                '<div class="qa2anki">\n<div class="topic tex2jax_ignore mathjax_ignore">'
             )
             assert item.answer_html in back
             assert back.startswith(front)
@@ -117,8 +117,9 @@ class TestPage:
 
     def test_page_css_never_reaches_inside_a_card(self) -> None:
         """Every rule of the page's own stylesheet targets a preview-* class, and the only
-        card rules it sets are the frame around a card (padding, width, corners)."""
-        page_css = Page(shipped_page()).styles[1]
+        card rules it sets are the frame around a card (padding, width, corners) and the mark
+        on a formula's TeX source, which Anki typesets instead."""
+        page_css = re.sub(r"/\*.*?\*/", "", Page(shipped_page()).styles[1], flags=re.DOTALL)
         selectors = [
             selector.strip()
             for block in re.findall(r"([^{}]+)\{[^{}]*\}", page_css)
@@ -128,9 +129,11 @@ class TestPage:
         assert selectors
         for selector in selectors:
             last = selector.split()[-1]
-            assert re.fullmatch(
-                r"\.(qa2anki-)?preview[\w-]*(\[hidden\]|\.preview-night)?", last
-            ) or (selector.endswith("> .card")), selector
+            assert (
+                re.fullmatch(r"\.(qa2anki-)?preview[\w-]*(\[hidden\]|\.preview-night)?", last)
+                or selector.endswith("> .card")
+                or selector == ".preview-main .math"
+            ), selector
         framing = re.findall(r"> \.card \{([^}]*)\}", page_css)
         properties = {line.split(":")[0].strip() for body in framing for line in body.split(";")}
         assert properties - {""} <= {
@@ -190,8 +193,29 @@ class TestPage:
         assert parsed.scripts == [parsed.scripts[0]]  # the page's own, nothing else
         assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co · card preview</title>" in page
         assert ">&lt;b&gt;Bold&lt;/b&gt; &quot;Q&amp;A&quot; <span" in page
-        assert '<div class="topic">&lt;b&gt;Bold&lt;/b&gt; &quot;Q&amp;A&quot;</div>' in page
+        assert (
+            '<div class="topic tex2jax_ignore mathjax_ignore">'
+            "&lt;b&gt;Bold&lt;/b&gt; &quot;Q&amp;A&quot;</div>" in page
+        )
         assert "1 card</span>" in page
+
+    def test_shows_formulas_as_tex_source_and_says_so(self, tmp_path: Path) -> None:
+        source = write_sources(
+            tmp_path,
+            {
+                "deck.yaml": DECK_YAML,
+                "t.yaml": "topic: T\nquestions:\n  - {id: x, q: Q, a: $x^2$}\n",
+            },
+        )
+        page = preview_page(render_deck(load_deck(source)))
+
+        assert '<span class="math">\\(x^2\\)</span>' in page
+        assert (
+            '<p class="preview-math-note">Formulas show here as their TeX source; '
+            "Anki typesets them.</p>"
+        ) in page
+        assert '<p class="preview-math-note">' not in shipped_page()  # it has no math
+        assert ".preview-main .math {" in Page(page).styles[1]
 
 
 YESTERDAY = f"<!DOCTYPE html>\n{GENERATOR_MARK}\nyesterday's page"

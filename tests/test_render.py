@@ -29,10 +29,15 @@ GOLDEN_CASES = sorted(path.stem for path in GOLDEN.glob("*.md"))
 
 # Every tag and attribute the renderer may emit; anything else means text leaked out as HTML.
 ALLOWED_TAGS = {
-    "p", "em", "strong", "code", "pre", "span", "a", "ul", "ol", "li", "blockquote", "hr", "br",
-    "h1", "h2", "h3", "h4", "h5", "h6", "table", "thead", "tbody", "tr", "th", "td", "s", "img",
+    "p", "em", "strong", "code", "pre", "span", "div", "a", "ul", "ol", "li", "blockquote", "hr",
+    "br", "h1", "h2", "h3", "h4", "h5", "h6", "table", "thead", "tbody", "tfoot", "tr", "th", "td",
+    "caption", "s", "img",
+    # raw HTML that a card keeps
+    "b", "i", "u", "sub", "sup", "kbd", "mark", "small", "details", "summary",
 }  # fmt: skip
-ALLOWED_ATTRIBUTES = {"class", "href", "start", "style", "src", "alt", "title"}
+ALLOWED_ATTRIBUTES = {
+    "class", "href", "start", "style", "src", "alt", "title", "colspan", "rowspan", "open",
+}  # fmt: skip
 
 
 class TagCollector(HTMLParser):
@@ -159,6 +164,95 @@ def test_any_text_renders_to_known_tags_only(text: str) -> None:
     assert not any(
         href.strip().lower().startswith(("javascript:", "vbscript:", "data:text")) for href in hrefs
     )
+
+
+# Pieces of hostile and harmless HTML, Markdown and math, for texts that mix them.
+HTML_PIECES = st.sampled_from(
+    [
+        "<b>", "</b>", "<i onclick=alert(1)>", "<script>", "</script>", "<div>", "<br>",
+        "<br/>", "<img src=x.png onerror=alert(1)>", '<a href="javascript:alert(1)">',
+        '<a href="https://example.com" style="x">', "</a>", "<details open>", "</details>",
+        "<summary>", "<table>", "<tr>", "<td colspan=2 style='color:red'>", "</td>",
+        "<!-- c -->", "<svg onload=alert(1)>", "<style>", "<iframe src=//e>", "<sup>",
+        "<kbd title='k'>", "<ul><li>", "`code`", "**", "_", "$x$", "\\(y\\)", "$$", "\n",
+        "\n\n", "- ", "| a |\n|---|\n| b |", "[l](https://e.org)", "![i](x.png)", "{{c1::x}}",
+        "[sound:a.mp3]", "&amp;", '"', "'", "<", ">",
+    ]
+)  # fmt: skip
+HTML_TEXT = st.lists(HTML_PIECES | st.text(max_size=4), max_size=30).map("".join)
+
+
+@given(HTML_TEXT, st.booleans())
+def test_any_html_renders_to_the_allow_list_only(text: str, with_image: bool) -> None:
+    links = (("x.png", "x-0123456789ab.png"),) if with_image else ()
+    collector = parse(render_markdown(text, links))
+
+    assert set(collector.tags) <= ALLOWED_TAGS
+    assert {name for name, _ in collector.attributes} <= ALLOWED_ATTRIBUTES
+    assert not any(name.startswith("on") for name, _ in collector.attributes)
+    styles = {value for name, value in collector.attributes if name == "style"}
+    assert styles <= {"text-align:left", "text-align:center", "text-align:right"}
+    for name, value in collector.attributes:
+        if name == "href":
+            assert (value or "").startswith(("https:", "mailto:")), value
+        if name == "src":  # without links, only a Markdown image shows, with its own src
+            assert value == ("x-0123456789ab.png" if with_image else "x.png")
+
+
+def test_math_is_left_to_mathjax_and_its_source_kept() -> None:
+    html = render_markdown(r"Is $a_1 * b_2 < c$ and \(x_{*}\) so? $$\frac{1}{2}$$")
+
+    assert html == (
+        '<p>Is <span class="math">\\(a_1 * b_2 &lt; c\\)</span> and '
+        '<span class="math">\\(x_{*}\\)</span> so? <span class="math">\\[\\frac{1}{2}\\]</span></p>'
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["$5 and $10", "a $ b $ c", "$x $", "\\$x\\$", "`$x$`", "[$]x[/$]"],
+)
+def test_dollars_that_are_not_math_stay_text(text: str) -> None:
+    assert "math" not in render_markdown(text)
+    assert "\\(" not in render_markdown(text)
+
+
+def test_a_typed_math_delimiter_is_kept_from_mathjax() -> None:
+    assert render_markdown(r"\\(x\\)") == (
+        '<p><span class="tex2jax_ignore mathjax_ignore">\\(x\\)</span></p>'
+    )
+
+
+def test_only_a_text_that_keeps_raw_html_is_cleaned() -> None:
+    """nh3 writes the same HTML otherwise ('"' for "&quot;"): every other note's HTML must
+    stay as it was, or re-imports would update notes that did not change."""
+    assert render_markdown('"q" <String>') == "<p>&quot;q&quot; &lt;String&gt;</p>"
+    assert render_markdown('"q" <b>b</b>') == '<p>"q" <b>b</b></p>'
+
+
+def test_a_tag_left_open_closes_at_the_end_of_its_paragraph() -> None:
+    assert render_markdown("<b>bold <i>both\n\nplain") == (
+        "<p><b>bold <i>both</i></b></p>\n<p>plain</p>"
+    )
+    assert render_markdown("<details><summary>S</summary>\n\nhidden\n\n</details>\n\nafter") == (
+        "<details><summary>S</summary>\n<p>hidden</p>\n</details>\n<p>after</p>"
+    )
+
+
+def test_what_raw_html_loses_is_reported_by_line() -> None:
+    text = "<b style=x>a</b>\nList<String> <div>\n\n<a href='javascript:x'>l</a> <!-- c -->"
+
+    assert render.dropped_html(text) == [
+        (0, "dropped the attribute 'style' of <b>: <b> keeps only title"),
+        (
+            1,
+            "HTML tag <div> is shown as text: cards keep only <b>, <i>, <br>, <sub>, <sup>, "
+            "<kbd>, <details>, <img>, lists, tables and the like (see docs/format.md)",
+        ),
+        (3, "dropped the link 'javascript:x' of <a>: links must be http, https or mailto"),
+        (3, "an HTML comment is shown as text: cards keep no comments"),
+    ]
+    assert render.dropped_html("<b>fine</b> and <img src='x.png' alt='A'>") == []
 
 
 @given(

@@ -11,7 +11,7 @@ import io
 import os
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, NoReturn, ParamSpec, TypeVar, cast
 
@@ -173,6 +173,7 @@ def build(
         cache_dir=pipeline.DEFAULT_CACHE_DIR,
     )
     deck = result.deck
+    _warn(deck.warnings)
     if json_output:
         import json
 
@@ -185,6 +186,7 @@ def build(
             "topics": len(deck.topics),
             "media_files": len(deck.media.files),
             "media_bytes": deck.media.size,
+            "warnings": [str(warning) for warning in deck.warnings],
             **result.plan.to_json(),
         }
         typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
@@ -233,6 +235,7 @@ def preview(
 
     result = build_preview(source, _output_file(output), force=force)
     deck = result.deck
+    _warn(deck.warnings)
     typer.echo(
         f"Wrote {_count(deck.question_count, 'card')} in {_count(len(deck.topics), 'topic')} "
         f"to {result.output}"
@@ -251,9 +254,11 @@ def check(ctx: typer.Context, source: SourceArgument = Path("questions")) -> Non
     from qa2anki.build import check_sources
 
     deck = check_sources(source)
+    _warn(deck.warnings)
+    warned = f" ({_count(len(deck.warnings), 'warning')})" if deck.warnings else ""
     typer.echo(
         f"OK: {_count(deck.question_count, 'question')} in {_count(len(deck.topics), 'topic')} "
-        f"in {source}"
+        f"in {source}{warned}"
     )
 
 
@@ -359,6 +364,14 @@ def _fail(exc: Qa2AnkiError, consequence: str, *, debug: bool) -> NoReturn:
         summary = f"{_count(len(problems), 'problem')} found"
         typer.echo(f"{summary}; {consequence}." if consequence else f"{summary}.", err=True)
     raise typer.Exit(1)
+
+
+def _warn(warnings: Sequence[Qa2AnkiError]) -> None:
+    """Print what the cards will not show as written; a warning does not stop a command."""
+    for warning in warnings:
+        typer.secho(
+            f"{warning.location()}warning: {warning.message}", fg=typer.colors.YELLOW, err=True
+        )
 
 
 def _show_traceback(exc: BaseException, *, debug: bool) -> None:

@@ -20,10 +20,13 @@ class Qa2AnkiError(Exception):
         self.line = line
 
     def __str__(self) -> str:
+        return f"{self.location()}{self.message}"
+
+    def location(self) -> str:
+        """Return where the problem is, as the start of its line: ``path:line: `` or ``""``."""
         if self.path is None:
-            return self.message
-        where = str(self.path) if self.line is None else f"{self.path}:{self.line}"
-        return f"{where}: {self.message}"
+            return ""
+        return f"{self.path}: " if self.line is None else f"{self.path}:{self.line}: "
 
 
 class SourceError(Qa2AnkiError):

@@ -23,6 +23,7 @@ import yaml
 from qa2anki.errors import SourceError, ValidationError
 from qa2anki.media import find_media
 from qa2anki.model import Deck, Question, Topic
+from qa2anki.render import dropped_html
 
 DECK_FILE = "deck.yaml"
 DECK_FILE_MISNAMED = "deck.yml"
@@ -265,6 +266,14 @@ def _load(source: Path, problems: _Problems) -> Deck:
         problems.add(path, line, message)
     if problems.items or header is None:
         raise ValidationError(sorted(problems.items, key=lambda p: (str(p.path), p.line or 0)))
+    warnings = sorted(
+        (
+            SourceError(message, path, line + offset)
+            for path, line, text in texts
+            for offset, message in dropped_html(text)
+        ),
+        key=lambda w: (str(w.path), w.line or 0),
+    )
     return Deck(
         key=header.key,
         name=header.name,
@@ -272,6 +281,7 @@ def _load(source: Path, problems: _Problems) -> Deck:
         topics=tuple(topics),
         source=source,
         media=media,
+        warnings=tuple(warnings),
     )
 
 

@@ -1,7 +1,7 @@
 """The images that questions show: found in the Markdown, checked, and named by content.
 
-An image ``![alt](path)`` names a file relative to its topic file, inside the source folder.
-It is packed into the ``.apkg`` under a flat name made from its content
+An image ``![alt](path)`` or ``<img src="path">`` names a file relative to its topic file,
+inside the source folder.  It is packed into the ``.apkg`` under a flat name made from its content
 (``arch-<12 hex of sha256>.png``): Anki keeps media files by name and never replaces one it
 has, so a changed image must arrive under a new name, which also changes the note's HTML and
 so updates the note on re-import.
@@ -21,7 +21,8 @@ from xml.etree import ElementTree
 
 from qa2anki.cache import Links
 from qa2anki.errors import OutputError
-from qa2anki.render import parse_markdown
+from qa2anki.markup import image_src
+from qa2anki.render import inline_tokens
 
 # A card shows an image at most at its own width: a file larger than this is a mistake (a
 # photo straight from a camera, a video renamed).
@@ -121,20 +122,17 @@ class ImageRef(NamedTuple):
 
 
 def image_refs(text: str) -> list[ImageRef]:
-    """Return the images a text's Markdown shows, in order."""
-    if "![" not in text:  # every image, inline or by reference, starts so
+    """Return the images a text shows, Markdown (``![alt](src)``) and HTML (``<img src>``),
+    in order."""
+    if "![" not in text and "<img" not in text.lower():
         return []
     refs = []
-    for token in parse_markdown(text):
-        if token.type != "inline" or not token.children or token.map is None:
-            continue
-        line = token.map[0]
-        for child in token.children:
-            if child.type in ("softbreak", "hardbreak"):
-                line += 1
-            elif child.type == "image":
-                refs.append(ImageRef(str(child.attrGet("src") or ""), line))
-            # An image inside an image's alt text is shown as its alt text, not as an image.
+    for token, line in inline_tokens(text):
+        if token.type == "image":
+            refs.append(ImageRef(str(token.attrGet("src") or ""), line))
+        elif token.type == "html_inline" and (src := image_src(token.content)) is not None:
+            refs.append(ImageRef(src, line))
+        # An image inside an image's alt text is shown as its alt text, not as an image.
     return refs
 
 

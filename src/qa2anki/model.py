@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
+    from qa2anki.errors import SourceError
     from qa2anki.media import Media
 
 
@@ -49,6 +50,8 @@ class Deck:
     source: Path
     media: Media
     """The images the texts show."""
+    warnings: tuple[SourceError, ...]
+    """What the cards will not show as written (raw HTML that is dropped), in file order."""
 
     @property
     def question_count(self) -> int:

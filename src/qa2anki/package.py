@@ -30,17 +30,17 @@ MODEL_NAME = "qa2anki Q&A"
 FIELDS = ("Question", "Answer", "Topic", "Id")
 TEMPLATE_NAME = "Q&A"
 
-# Text is text: Anki runs MathJax over a card, which would turn a literal \( ... \) in a
-# question into a formula; these classes tell MathJax (v2 and v3 names) to leave it alone.
+# Anki runs MathJax over a card: the fields' HTML says where (see qa2anki.render); the
+# topic's name is plain text, so MathJax is told (v2 and v3+ class names) to leave it alone.
 FRONT_TEMPLATE = """\
-<div class="qa2anki tex2jax_ignore mathjax_ignore">
-<div class="topic">{{Topic}}</div>
+<div class="qa2anki">
+<div class="topic tex2jax_ignore mathjax_ignore">{{Topic}}</div>
 <div class="question">{{Question}}</div>
 </div>"""
 
 BACK_TEMPLATE = """\
 {{FrontSide}}
-<div class="qa2anki tex2jax_ignore mathjax_ignore">
+<div class="qa2anki">
 <hr id="answer">
 <div class="answer">{{Answer}}</div>
 </div>"""

@@ -4,7 +4,8 @@ Each card is the note type's own front and back template with the note's fields 
 styled by the note type's own CSS (``package.FRONT_TEMPLATE``, ``package.BACK_TEMPLATE``,
 ``render.card_css()``): there is no second copy of either to drift from the deck.  The page
 loads nothing from anywhere; its Content-Security-Policy forbids it even for a card that
-links an image.
+links an image.  So formulas are not typeset, as MathJax does in Anki: the page shows their
+TeX source, marked, and says so.
 """
 
 from __future__ import annotations
@@ -41,7 +42,13 @@ def preview_page(rendered: RenderedDeck) -> str:
             f'<h2 class="preview-topic-name">{name}</h2>\n{notes}\n</section>'
         )
     count = deck.question_count
+    has_math = any(
+        'class="math"' in html
+        for item in rendered.questions
+        for html in (item.question_html, item.answer_html)
+    )
     return _PAGE.format(
+        math_note=_MATH_NOTE if has_math else "",
         deck_name=escape(deck.name),
         card_css=card_css(),
         page_css=_asset("preview.css"),
@@ -128,7 +135,7 @@ Night</label>
 <label class="preview-switch"><input id="preview-phone" type="checkbox" autocomplete="off"> \
 Phone width</label>
 <span id="preview-count" class="preview-count">{count}</span>
-</header>
+{math_note}</header>
 <nav class="preview-topics" aria-label="Topics">
 {links}
 </nav>
@@ -141,6 +148,10 @@ Phone width</label>
 </body>
 </html>
 """
+
+_MATH_NOTE = (
+    '<p class="preview-math-note">Formulas show here as their TeX source; Anki typesets them.</p>\n'
+)
 
 # The page's own styling.  Every selector names a preview-* class and none reaches inside a
 # card, so the cards look exactly as the note type's CSS makes them; the browser test checks it.

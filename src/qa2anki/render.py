@@ -1,32 +1,41 @@
 """Turn questions' Markdown into card HTML, and provide the CSS the cards are styled with.
 
-Text is always text: raw HTML in the sources is escaped, never passed through.  Code is
-highlighted with Pygments CSS classes, never inline colours, so that one stylesheet can
-colour it for light and for night mode.
+Text is text: of raw HTML, only the tags of ``qa2anki.markup``'s allow-list are kept.  Math
+(``$...$``, ``\\(...\\)``, ...) is written with the delimiters Anki's MathJax reads, and
+MathJax is kept away from everything else.  Code is highlighted with Pygments CSS classes,
+never inline colours, so that one stylesheet can colour it for light and for night mode.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from functools import cache, lru_cache
 from html import escape
 from pathlib import Path
 
 import markdown_it
+import mdit_py_plugins
 import mdurl
 import pygments
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
 from markdown_it.renderer import RendererHTML
+from markdown_it.rules_core import StateCore
+from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
+from mdit_py_plugins.dollarmath import dollarmath_plugin
+from mdit_py_plugins.texmath import texmath_plugin
 from pygments.formatters import HtmlFormatter
 from pygments.lexer import Lexer
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
+from qa2anki import markup
 from qa2anki.cache import Links, RenderCache, Source
 from qa2anki.model import Deck, RenderedDeck, RenderedQuestion
 
@@ -34,6 +43,8 @@ LIGHT_STYLE = "xcode"
 NIGHT_STYLE = "lightbulb"
 # Anki desktop and AnkiMobile put `nightMode` on the card, AnkiDroid `night_mode`.
 NIGHT_SELECTORS = (".nightMode", ".night_mode")
+# The classes that keep MathJax (v2 and v3+ names) out of an element.
+MATHJAX_IGNORE = "tex2jax_ignore mathjax_ignore"
 
 
 def render_deck(
@@ -80,11 +91,14 @@ def render_deck(
 @cache
 def renderer_fingerprint() -> str:
     """Return a hash of everything that decides the HTML of a text, for the render cache: this
-    module's code and Python's, markdown-it's, mdurl's and Pygments' versions."""
+    module's and qa2anki.markup's code, and the versions of Python and the libraries."""
     parts = [
         Path(__file__).read_bytes(),
+        Path(markup.__file__).read_bytes(),
+        importlib.metadata.version("nh3").encode(),
         sys.version.encode(),
         markdown_it.__version__.encode(),
+        mdit_py_plugins.__version__.encode(),
         mdurl.__version__.encode(),
         pygments.__version__.encode(),
     ]
@@ -92,12 +106,17 @@ def renderer_fingerprint() -> str:
 
 
 def render_markdown(text: str, links: Links = ()) -> str:
-    """Render Markdown to HTML; raw HTML is shown as text and code is highlighted.
+    """Render Markdown to HTML: math for MathJax, code highlighted, raw HTML kept only as far
+    as the allow-list goes (see qa2anki.markup).
 
     ``links`` gives, for an image's ``src``, what the HTML refers to instead (see qa2anki.media).
     """
-    env = {"images": dict(links)} if links else {}
+    env: EnvType = {"images": dict(links)}
     html = _markdown().render(text, env).rstrip("\n")
+    if env.get("raw_html"):
+        # Only a text that keeps raw tags is cleaned: nh3 writes the same HTML differently
+        # ("&quot;" as '"'), and every other note's HTML must stay as it was.
+        html = markup.clean(html)
     # Anki reads [sound:...], [anki:tts] and LaTeX tags anywhere in a card's HTML; an
     # escaped bracket shows the same character but is no longer a tag.
     return _ANKI_TAG_RE.sub("&#91;", html)
@@ -108,6 +127,32 @@ def parse_markdown(text: str) -> list[Token]:
     return _markdown().parse(text)
 
 
+def inline_tokens(text: str) -> Iterator[tuple[Token, int]]:
+    """Yield each inline token of a text with the line it is on (the text's first is 0)."""
+    for token in parse_markdown(text):
+        if token.type != "inline" or not token.children or token.map is None:
+            continue
+        line = token.map[0]
+        for child in token.children:
+            if child.type in ("softbreak", "hardbreak"):
+                line += 1
+            yield child, line
+            line += child.content.count("\n") if child.type == "html_inline" else 0
+
+
+def dropped_html(text: str) -> list[tuple[int, str]]:
+    """Return what the raw HTML of a text loses on the card: (the line, from 0, and what)."""
+    if not _TAG_START_RE.search(text):
+        return []
+    found: dict[tuple[int, str], None] = {}
+    for token, line in inline_tokens(text):
+        if token.type == "html_inline":
+            for message in markup.keep(token.content).dropped:
+                found[line, message] = None
+    return list(found)
+
+
+_TAG_START_RE = re.compile(r"<[A-Za-z/!]")
 _ANKI_TAG_RE = re.compile(r"\[(?=sound:|/?anki:|/?latex\]|/?\$\$?\])")
 
 
@@ -127,8 +172,8 @@ def highlight_code(code: str, language: str) -> str:
     else:
         body = pygments.highlight(code, lexer, _formatter())
         css_class = f"highlight language-{escape(language.lower())}"
-    # Keep Anki's MathJax (v3 and v4 class names) away from code that contains \( or \[.
-    return f'<pre class="{css_class} tex2jax_ignore mathjax_ignore"><code>{body}</code></pre>'
+    # MathJax skips <pre> already; the classes say so to any other reader of the card.
+    return f'<pre class="{css_class} {MATHJAX_IGNORE}"><code>{body}</code></pre>'
 
 
 @cache
@@ -195,13 +240,118 @@ def _render_image(
     return self.image(tokens, idx, options, env)
 
 
+def _close_phrasing_tags(state: StateCore) -> None:
+    """Close a raw ``<b>`` (``<i>``, ``<a>``...) left open at the end of its paragraph, as
+    its writer meant, rather than let it run over the rest of the card."""
+    for token in state.tokens:
+        if token.type != "inline" or not token.children:
+            continue
+        open_tags: list[str] = []
+        for child in token.children:
+            tag = markup.parse_tag(child.content) if child.type == "html_inline" else None
+            if tag is None or tag.name not in markup.PHRASING_TAGS:
+                continue
+            if not tag.closing:
+                open_tags.append(tag.name)
+            elif tag.name in open_tags:
+                del open_tags[len(open_tags) - 1 - open_tags[::-1].index(tag.name)]
+        for name in reversed(open_tags):
+            closing = Token("html_inline", "", 0)
+            closing.content = f"</{name}>"
+            token.children.append(closing)
+
+
+def _render_html_inline(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    raw = tokens[idx].content
+    kept = markup.keep(raw, env["images"]).html
+    if kept is None:
+        return _inert(escapeHtml(raw))
+    env["raw_html"] = True
+    return kept
+
+
+def _render_text(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    return _inert(escapeHtml(tokens[idx].content))
+
+
+def _inert(html: str) -> str:
+    """Keep MathJax off text that only looks like math: a ``\\(`` or ``\\[`` typed as ``\\\\(``."""
+    if "\\(" in html or "\\[" in html:
+        return f'<span class="{MATHJAX_IGNORE}">{html}</span>'
+    return html
+
+
+def _anki_latex_tag(state: StateInline, silent: bool) -> bool:
+    """Read Anki's LaTeX tags ("[$]", "[/$$]") as text, not as the "$" of math."""
+    match = _ANKI_LATEX_TAG_RE.match(state.src, state.pos)
+    if match is None:
+        return False
+    if not silent:
+        state.push("text", "", 0).content = match.group()
+    state.pos = match.end()
+    return True
+
+
+_ANKI_LATEX_TAG_RE = re.compile(r"\[/?\$\$?\]")
+
+
+def _render_math_inline(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    return f'<span class="math">\\({escapeHtml(tokens[idx].content)}\\)</span>'
+
+
+def _render_math_display(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    """``$$...$$`` inside a line: a formula set on a line of its own."""
+    return f'<span class="math">\\[{escapeHtml(tokens[idx].content)}\\]</span>'
+
+
+def _render_math_block(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    token = tokens[idx]
+    tex = token.content.strip()
+    if token.type == "math_block_eqno":  # \[ ... \] (1)
+        tex += f" \\tag{{{token.info}}}"
+    return f'<div class="math">\\[{escapeHtml(tex)}\\]</div>\n'
+
+
 @cache
 def _markdown() -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+    md = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+    # Raw HTML is read tag by tag inside paragraphs, never as a block: Markdown around and
+    # between tags still works, and a tag not allowed is shown as text in its place.
+    md.disable("html_block")
     # "&amp;" in a question is the five characters people typed, not an encoded "&".
     md.disable("entity")
     md.add_render_rule("fence", _render_fence)
     # An indented code block is code too; render it like a fence without a language.
     md.add_render_rule("code_block", _render_fence)
     md.add_render_rule("image", _render_image)
+    # Math is read before emphasis and escapes, so "_" and "\" in a formula stay as typed.
+    # Dollar math has no space inside its "$"s, and no digit right outside them: "$5 and
+    # $10" is money.
+    dollarmath_plugin(
+        md,
+        allow_labels=False,
+        allow_space=False,
+        allow_digits=False,
+        allow_blank_lines=False,
+        double_inline=True,
+    )
+    texmath_plugin(md, delimiters="brackets")
+    md.inline.ruler.before("math_inline", "anki_latex_tag", _anki_latex_tag)
+    md.core.ruler.after("inline", "close_phrasing_tags", _close_phrasing_tags)
+    md.add_render_rule("text", _render_text)
+    md.add_render_rule("html_inline", _render_html_inline)
+    md.add_render_rule("math_inline", _render_math_inline)
+    md.add_render_rule("math_inline_double", _render_math_display)
+    for block in ("math_block", "math_block_eqno"):
+        md.add_render_rule(block, _render_math_block)
     return md
