@@ -66,7 +66,7 @@ SOURCE_CASES = [
     ),
     Case(
         "A source folder that does not exist, or is a file",
-        "`SOURCE: no such folder`, `SOURCE: not a folder`",
+        "`SOURCE: no such folder (to start a deck, run: qa2anki new)`, `SOURCE: not a folder`",
         "test_loader.py::test_a_source_that_is_a_file",
         "not a folder",
     ),

@@ -4,21 +4,25 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 import qa2anki
-from conftest import DECK_YAML, FIXTURES, INVALID, write_sources
+from conftest import DECK_YAML, FIXTURES, INVALID, QUESTIONS, write_sources
 from qa2anki import __version__, build, loader
 from qa2anki.cli import app
 from test_loader import INVALID_CASES, expected_problems
 
 runner = CliRunner()
+NO_FOLDER = "no such folder (to start a deck, run: qa2anki new)"
 MARKDOWN = FIXTURES / "markdown"
 MARKDOWN_INVALID = FIXTURES / "markdown-invalid"
 
@@ -185,7 +189,7 @@ def test_missing_source_folder(tmp_path: Path) -> None:
     result = runner.invoke(app, ["check", str(tmp_path / "nope")])
 
     assert result.exit_code == 1
-    assert result.stderr == f"{tmp_path / 'nope'}: no such folder\n1 problem found.\n"
+    assert result.stderr == f"{tmp_path / 'nope'}: {NO_FOLDER}\n1 problem found.\n"
 
 
 def test_unknown_command_is_a_usage_error() -> None:
@@ -451,7 +455,7 @@ def test_ids_reports_other_problems(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert (
         result.stderr
-        == f"{tmp_path / 'nope'}: no such folder\n1 problem found; nothing was written.\n"
+        == f"{tmp_path / 'nope'}: {NO_FOLDER}\n1 problem found; nothing was written.\n"
     )
 
 
@@ -511,7 +515,7 @@ def test_user_errors_from_the_installed_command_have_no_traceback(tmp_path: Path
     )
 
     assert (done.returncode, done.stdout) == (1, "")
-    assert done.stderr == f"{tmp_path / 'nope'}: no such folder\n1 problem found.\n"
+    assert done.stderr == f"{tmp_path / 'nope'}: {NO_FOLDER}\n1 problem found.\n"
 
 
 def test_build_refuses_to_replace_a_file_that_is_not_a_deck_without_force(
@@ -557,7 +561,7 @@ def test_every_command_reports_bugs_in_one_line() -> None:
     """Each command goes through the handler that turns bugs into exit 70, not a traceback."""
     commands = {c.name or c.callback.__name__: c.callback for c in app.registered_commands}  # type: ignore[union-attr]
 
-    assert sorted(commands) == ["build", "check", "ids", "import", "preview"]
+    assert sorted(commands) == ["build", "check", "ids", "import", "new", "preview", "schema"]
     for name, callback in commands.items():
         assert getattr(callback, "__wrapped__", None) is not None, name
 
@@ -657,3 +661,31 @@ def test_ctrl_c_during_a_build_stops_it_at_once_quietly_and_writes_nothing(
     assert "Traceback" not in stderr
     assert "internal error" not in stderr
     assert not output.exists()
+
+
+def test_the_pre_commit_hook_runs_check_on_the_sources() -> None:
+    """pre-commit runs a hook's `entry` from the repository's root, with the hook's own
+    environment (qa2anki installed): here, the same script from this environment."""
+    root = QUESTIONS.parent
+    (hook,) = yaml.safe_load((root / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    scripts = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"][
+        "scripts"
+    ]
+
+    assert (hook["id"], hook["language"], hook["pass_filenames"]) == (
+        "qa2anki-check",
+        "python",
+        False,
+    )
+    command, *args = hook["entry"].split()
+    assert command in scripts
+    assert re.search(hook["files"], "questions/01-python-fundamentals.yaml")
+    assert not re.search(hook["files"], "src/qa2anki/cli.py")
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name(command)), *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (done.returncode, done.stdout) == (0, "OK: 100 questions in 10 topics in questions\n")

@@ -206,7 +206,10 @@ def test_missing_source_folder(tmp_path: Path) -> None:
     with pytest.raises(ValidationError) as caught:
         load_deck(tmp_path / "nowhere")
 
-    assert str(caught.value) == f"{tmp_path / 'nowhere'}: no such folder"
+    assert (
+        str(caught.value)
+        == f"{tmp_path / 'nowhere'}: no such folder (to start a deck, run: qa2anki new)"
+    )
 
 
 def test_problems_carry_path_and_line(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -13,7 +13,7 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Annotated, NoReturn, ParamSpec, TypeVar, cast
+from typing import Annotated, Literal, NoReturn, ParamSpec, TypeVar, cast
 
 import typer
 
@@ -24,7 +24,7 @@ app = typer.Typer(
     name="qa2anki",
     help="Turn a folder of questions and answers (YAML + Markdown) into an Anki deck.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
@@ -117,6 +117,43 @@ def _root(
     ] = False,
 ) -> None:
     """Turn a folder of questions and answers (YAML + Markdown) into an Anki deck."""
+
+
+@app.command()
+@_reports_errors(writes=True)
+def new(
+    ctx: typer.Context,
+    folder: Annotated[
+        Path,
+        typer.Argument(
+            metavar="DIR", help="The folder to start the deck in (made if it does not exist)."
+        ),
+    ] = Path(),
+    *,
+    name: Annotated[
+        str | None,
+        typer.Option("--name", help="The deck's name.", show_default="made from DIR's name"),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Write into DIR even if it is not empty.")
+    ] = False,
+) -> None:
+    """Start a deck: DIR/questions/ with an example topic, ready to build and edit."""
+    from qa2anki.new import SOURCE_FOLDER, new_deck
+
+    made = new_deck(folder, name, force=force)
+    typer.echo(f"Started the deck '{made.name}' (key '{made.key}') in {folder}:")
+    for file in made.files:
+        typer.echo(f"  {file}")
+    typer.echo("Next:")
+    if folder.resolve() != Path.cwd():
+        typer.echo(f"  cd {_shell_word(str(folder))}")
+    typer.echo("  qa2anki preview --open   # see the cards")
+    typer.echo(
+        f"  qa2anki build            # write build/{made.key}.apkg; "
+        "import it in Anki (File > Import)"
+    )
+    typer.echo(f"  qa2anki check            # after you edit {SOURCE_FOLDER}/*.yaml")
 
 
 @app.command()
@@ -344,6 +381,27 @@ def ids(
         command = ids_command(source)
         them = "it" if count == 1 else "them"
         typer.echo(f"{_count(count, 'question')} without an id; add {them} with: {command}")
+
+
+@app.command()
+@_reports_errors()
+def schema(
+    ctx: typer.Context,
+    kind: Annotated[
+        Literal["deck", "topic"],
+        typer.Argument(metavar="KIND", help="deck (for deck.yaml) or topic (for topic files)."),
+    ],
+) -> None:
+    """Print the JSON Schema of deck.yaml or of topic files, for editors."""
+    from qa2anki.schema import schema_json
+
+    typer.echo(schema_json(kind), nl=False)
+
+
+def _shell_word(text: str) -> str:
+    import shlex
+
+    return shlex.quote(text)
 
 
 def _output_file(output: str | None) -> Path | None:

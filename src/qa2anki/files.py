@@ -14,6 +14,8 @@ from qa2anki.errors import OutputError
 def write_files(folder: Path, files: Mapping[str, bytes]) -> None:
     """Write ``files`` ({name: content}) into ``folder``, replacing files of the same names.
 
+    A name may hold folders (``"questions/deck.yaml"``, always with ``/``); they are made.
+
     Everything is first written into a hidden temporary folder beside ``folder``; only when
     all of it is written are the files moved into place (a new folder is renamed into place
     whole).  A failure before that leaves ``folder`` exactly as it was.
@@ -30,6 +32,7 @@ def write_files(folder: Path, files: Mapping[str, bytes]) -> None:
         mode = 0o666 & ~current_umask()
         for name, content in files.items():
             path = staging / name
+            path.parent.mkdir(parents=True, exist_ok=True)
             with path.open("wb") as file:
                 file.write(content)
                 file.flush()
@@ -37,6 +40,7 @@ def write_files(folder: Path, files: Mapping[str, bytes]) -> None:
             path.chmod(mode)
         if folder.exists():
             for name in files:
+                (folder / name).parent.mkdir(parents=True, exist_ok=True)
                 (staging / name).replace(folder / name)
             fsync_dir(folder)
         else:

@@ -37,14 +37,14 @@ SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 SLUG_MAX = 64
 # Characters a field cannot hold: Anki splits fields on U+001F, and the rest are invisible.
 # Tab and newline are allowed in text.
-_CONTROL = r"\x00-\x08\x0b-\x1f\x7f-\x9f"
-CONTROL_RE = re.compile(f"[{_CONTROL}]")
-TAG_RE = re.compile(rf"[^\s\"{_CONTROL}]+")
+CONTROL_CHARACTERS = r"\x00-\x08\x0b-\x1f\x7f-\x9f"
+CONTROL_RE = re.compile(f"[{CONTROL_CHARACTERS}]")
+TAG_RE = re.compile(rf"[^\s\"{CONTROL_CHARACTERS}]+")
 # A "\ud83d\ude00" escape in double quotes gives the two halves of a UTF-16 surrogate pair,
 # which are joined into the character they encode; a lone half is no character at all.
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
 # Either of the above: text without them needs neither check.
-_UNUSUAL_RE = re.compile(f"[{_CONTROL}\ud800-\udfff]")
+_UNUSUAL_RE = re.compile(f"[{CONTROL_CHARACTERS}\ud800-\udfff]")
 _SURROGATE_FIX = "write the character itself, or a \\U escape such as \\U0001F600"
 
 
@@ -290,7 +290,7 @@ def _list_folder(source: Path, problems: _Problems) -> list[Path]:
     try:
         return sorted(source.iterdir())
     except FileNotFoundError:
-        problems.add(source, None, "no such folder")
+        problems.add(source, None, "no such folder (to start a deck, run: qa2anki new)")
     except NotADirectoryError:
         problems.add(source, None, "not a folder")
     except OSError as exc:
@@ -329,7 +329,12 @@ def _topic_files(source: Path, entries: list[Path], problems: _Problems) -> list
         and not path.name.startswith(".")
     ]
     if not paths:
-        problems.add(source, None, "no topic files (*.yaml) found")
+        problems.add(
+            source,
+            None,
+            f"no topic files: a topic is a .yaml or .yml file in this folder other than "
+            f"{DECK_FILE}, such as 01-basics.yaml",
+        )
     return paths
 
 

@@ -1,0 +1,124 @@
+"""Start a deck: a project folder with a source folder of one example topic, ready to build.
+
+The layout is the one every command expects by default: ``questions/`` holds the sources,
+``build/`` (ignored by git) the decks.  Each YAML file names its JSON Schema, written beside it
+in ``.qa2anki/``, so that editors with a YAML language server complete and check its keys.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from qa2anki.errors import SourceError, ValidationError
+from qa2anki.files import write_files
+from qa2anki.ids import slug_from_words, slug_words
+from qa2anki.importer import deck_yaml
+from qa2anki.loader import DECK_FILE, SLUG_MAX
+from qa2anki.schema import schema_json
+
+SOURCE_FOLDER = "questions"
+SCHEMA_FOLDER = ".qa2anki"
+TOPIC_FILE = "01-first-steps.yaml"
+# Two bytes of randomness: "my-deck-3f9c".  Keys namespace every note's GUID, so two decks that
+# people start under the same name must not share one.
+KEY_SUFFIX_BYTES = 2
+
+EXAMPLE_TOPIC = """\
+topic: First Steps
+questions:
+  - id: what-is-this-deck
+    q: What is this deck for?
+    a: |
+      Questions you want to remember. Edit this file, or add topic files beside it
+      (`02-next-topic.yaml`), then build again: Anki updates exactly what you changed
+      and keeps your reviews.
+  - id: reverse-a-list
+    q: How do you reverse a list in Python?
+    a: |
+      Slice it with a step of -1, or reverse it in place:
+
+      ```python
+      items = [1, 2, 3]
+      print(items[::-1])  # [3, 2, 1]
+      items.reverse()
+      ```
+  - id: good-flashcard
+    q: What makes a good flashcard?
+    a: |
+      - one fact per card
+      - a question with one right answer
+      - an answer you can say in one breath
+"""
+
+
+@dataclass(frozen=True)
+class NewDeck:
+    """What ``new`` wrote."""
+
+    folder: Path
+    name: str
+    key: str
+    files: tuple[str, ...]
+    """The files written, relative to ``folder``."""
+
+
+def new_deck_key(name: str) -> str:
+    """Return a key for a new deck: its name as a slug, then a short random suffix."""
+    suffix = secrets.token_hex(KEY_SUFFIX_BYTES)
+    stem = slug_from_words(slug_words(name), SLUG_MAX, SLUG_MAX - len(suffix) - 1) or "deck"
+    return f"{stem}-{suffix}"
+
+
+def new_deck(folder: Path, name: str | None = None, *, force: bool = False) -> NewDeck:
+    """Write a new deck's project into ``folder``: its sources, their schemas, a .gitignore.
+
+    Raises:
+        ValidationError: ``folder`` is a file, or is not empty (without ``force``), or the
+            name is not usable; nothing was written.
+        OutputError: the files could not be written; ``folder`` is as it was.
+    """
+    deck_name = " ".join((name or _name_from_folder(folder)).split())
+    problems = []
+    if not all(part.strip() for part in deck_name.split("::")):
+        problems.append(
+            SourceError(f"deck name '{deck_name}' has an empty part between '::'; use --name")
+        )
+    if folder.exists() and not folder.is_dir():
+        problems.append(SourceError("is a file, not a folder", folder))
+    elif folder.is_dir() and any(folder.iterdir()) and not force:
+        problems.append(
+            SourceError(
+                "is not empty: start the deck in a new folder (qa2anki new my-deck), "
+                "or use --force to write its files here",
+                folder,
+            )
+        )
+    if problems:
+        raise ValidationError(problems)
+    key = new_deck_key(deck_name)
+    sources = f"../{SCHEMA_FOLDER}"
+    files = {
+        f"{SOURCE_FOLDER}/{DECK_FILE}": _schema_line(f"{sources}/deck.schema.json")
+        + deck_yaml(key, deck_name),
+        f"{SOURCE_FOLDER}/{TOPIC_FILE}": _schema_line(f"{sources}/topic.schema.json")
+        + EXAMPLE_TOPIC,
+        f"{SCHEMA_FOLDER}/deck.schema.json": schema_json("deck"),
+        f"{SCHEMA_FOLDER}/topic.schema.json": schema_json("topic"),
+        ".gitignore": "# Decks, previews and the render cache: made again by `qa2anki build`.\n"
+        "build/\n",
+    }
+    write_files(folder, {path: text.encode("utf-8") for path, text in files.items()})
+    return NewDeck(folder, deck_name, key, tuple(files))
+
+
+def _schema_line(schema: str) -> str:
+    return f"# yaml-language-server: $schema={schema}\n"
+
+
+def _name_from_folder(folder: Path) -> str:
+    """Return a deck name from the folder's name: "my_deck" gives "My Deck"."""
+    words = folder.resolve().name.replace("_", " ").replace("-", " ").split()
+    name = " ".join(word[:1].upper() + word[1:] for word in words)
+    return name or "My Deck"
