@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import queue
 import re
+import signal
+import subprocess
+import sys
+import threading
+import urllib.request
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -386,3 +392,105 @@ def test_preview_refuses_files_it_did_not_write_and_the_sources(
     assert not inside.exists()
     assert (again.exit_code, replaced.exit_code, forced.exit_code) == (0, 0, 0)
     assert GENERATOR_MARK in notes.read_text(encoding="utf-8")
+
+
+class TestWatch:
+    """`preview --watch`, run as users run it: a real process, real file changes, Ctrl-C."""
+
+    def test_a_changed_source_rebuilds_the_served_page_until_ctrl_c(self, tmp_path: Path) -> None:
+        source = write_sources(
+            tmp_path / "src",
+            {
+                "deck.yaml": DECK_YAML,
+                "01-t.yaml": "topic: T\nquestions:\n  - {id: x, q: Q, a: Old}\n",
+            },
+        )
+        output = tmp_path / "page.html"
+        command = [sys.executable, "-m", "qa2anki", "preview", str(source), "-o", str(output)]
+        with subprocess.Popen(
+            [*command, "--watch"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=tmp_path,
+        ) as child:
+            lines = Lines(child)
+            try:
+                assert lines.next() == f"Wrote 1 card in 1 topic to {output}\n"
+                serving = lines.next()
+                match = re.fullmatch(
+                    r"Serving the preview at (http://127\.0\.0\.1:\d+/); it reloads when a source "
+                    r"changes\. Ctrl-C stops\.\n",
+                    serving,
+                )
+                assert match, serving
+                address = match[1]
+                first = fetch(address)
+                assert 'data-live-version="1"' in first
+                assert "connect-src 'self'" in first
+                assert fetch(address + "version") == "1"
+
+                (source / "01-t.yaml").write_text(
+                    "topic: T\nquestions:\n  - {id: x, q: Q, a: New}\n", encoding="utf-8"
+                )
+                assert lines.next() == "Changed: src/01-t.yaml\n"
+                assert lines.next() == f"Wrote 1 card in 1 topic to {output}\n"
+                assert fetch(address + "version") == "2"
+                page = fetch(address)
+                assert "<p>New</p>" in page
+                assert "<p>Old</p>" not in page
+                assert output.read_text(encoding="utf-8") == page
+
+                (source / "01-t.yaml").write_text("topic: [\n", encoding="utf-8")
+                assert lines.next() == "Changed: src/01-t.yaml\n"
+                assert fetch(address + "version") == "2"  # the last good page stays
+                assert "<p>New</p>" in fetch(address)
+            finally:
+                child.send_signal(signal.SIGINT)
+                child.wait(timeout=30)
+            stdout = lines.rest()
+            stderr = child.stderr.read() if child.stderr else ""
+
+        assert (child.returncode, stdout) == (0, "Stopped.\n")
+        assert stderr == (
+            f"{source / '01-t.yaml'}:1: invalid YAML: the '[' on this line is never closed; "
+            "end the list with ']'\n1 problem found; the page is as it was.\n"
+        )
+
+    def test_a_static_page_does_not_ask_for_reloads(self) -> None:
+        page = shipped_page()
+
+        assert '<body class="qa2anki-preview">' in page
+        assert "connect-src" not in page
+
+
+class Lines:
+    """A child process's output, line by line, waiting at most a while for each line."""
+
+    def __init__(self, child: subprocess.Popen[str]) -> None:
+        self._lines: queue.Queue[str] = queue.Queue()
+        self._reader = threading.Thread(target=self._read, args=(child,), daemon=True)
+        self._reader.start()
+
+    def _read(self, child: subprocess.Popen[str]) -> None:
+        assert child.stdout is not None
+        for line in child.stdout:
+            self._lines.put(line)
+
+    def next(self, timeout: float = 30) -> str:
+        return self._lines.get(timeout=timeout)
+
+    def rest(self) -> str:
+        """Return every line left, once the process has ended."""
+        self._reader.join(timeout=30)
+        found = []
+        while not self._lines.empty():
+            found.append(self._lines.get_nowait())
+        return "".join(found)
+
+
+def fetch(address: str) -> str:
+    """Read a page from the preview's server on this computer."""
+    with urllib.request.urlopen(address, timeout=10) as response:
+        body: bytes = response.read()
+    return body.decode("utf-8")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from qa2anki.build import build_preview
 from qa2anki.loader import load_deck
 from qa2anki.preview import card_sides
 from qa2anki.render import card_css, render_deck
+from qa2anki.watch import LivePreview
 from test_readability import luminance, parse_color
 
 pytestmark = pytest.mark.browser
@@ -320,3 +322,46 @@ def test_wide_tables_and_images_stay_inside_the_card_at_phone_width(
     assert sizes["imgRight"] <= sizes["cardRight"]  # the image is scaled down to the card
     assert not sizes["cardOverflows"]
     assert sizes["pageWidth"] <= PHONE["width"]
+
+
+def test_a_watched_page_reloads_itself_and_keeps_its_filter_and_switches(
+    browser: Browser, tmp_path: Path
+) -> None:
+    source = write_sources(
+        tmp_path / "src",
+        {
+            "deck.yaml": DECK_YAML,
+            "t.yaml": "topic: T\nquestions:\n  - {id: a, q: Alpha?, a: Old}\n"
+            "  - {id: b, q: Beta?, a: Two}\n",
+        },
+    )
+    live = LivePreview(source, tmp_path / "preview.html")
+    live.build()
+    address = live.serve()
+    opened = browser.new_page()
+    try:
+        opened.goto(address)
+        opened.fill("#preview-filter", "alpha")
+        opened.check("#preview-night")
+        (source / "t.yaml").write_text(
+            "topic: T\nquestions:\n  - {id: a, q: Alpha?, a: New}\n  - {id: b, q: Beta?, a: Two}\n",
+            encoding="utf-8",
+        )
+        live.build()
+        deadline = time.monotonic() + 10
+        while opened.get_attribute("body", "data-live-version") != "2":
+            assert time.monotonic() < deadline, "the page did not reload"
+            opened.wait_for_timeout(100)
+        opened.wait_for_load_state("load")
+        answer = opened.inner_text("#note-a .answer")
+        state = opened.evaluate(
+            "[document.getElementById('preview-filter').value,"
+            " document.getElementById('preview-night').checked,"
+            " document.getElementById('preview-count').textContent]"
+        )
+    finally:
+        opened.close()
+        live.close()
+
+    assert answer == "New"
+    assert state == ["alpha", True, "1 of 2 cards"]

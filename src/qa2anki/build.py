@@ -118,10 +118,16 @@ class PreviewResult:
 
     deck: Deck
     output: Path
+    page: str
+    """The page's HTML, as written."""
 
 
 def build_preview(
-    source: Path, output: Path | None = None, *, force: bool = False
+    source: Path,
+    output: Path | None = None,
+    *,
+    force: bool = False,
+    live_version: int | None = None,
 ) -> PreviewResult:
     """Write an HTML page that shows every card of the sources as Anki will show it.
 
@@ -133,6 +139,8 @@ def build_preview(
         source: the source folder (``deck.yaml`` and one YAML file per topic).
         output: where to write the page; ``build/preview.html`` by default.
         force: write even inside the source folder or over a file that is not a preview.
+        live_version: for ``preview --watch`` (see qa2anki.watch): the page reloads itself
+            when the server says that a build other than this one is current.
 
     Raises:
         ValidationError: the sources have problems; nothing was written.
@@ -142,8 +150,9 @@ def build_preview(
     output = output or DEFAULT_PREVIEW
     check_output(output, source, "preview", is_qa2anki_preview, force=force)
     # Images are embedded: the page stands on its own.
-    write_text_atomically(output, preview_page(render_deck(deck, embed=True)))
-    return PreviewResult(deck, output)
+    page = preview_page(render_deck(deck, embed=True), live_version=live_version)
+    write_text_atomically(output, page)
+    return PreviewResult(deck, output, page)
 
 
 def check_sources(source: Path) -> Deck:

@@ -13,12 +13,15 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Annotated, Literal, NoReturn, ParamSpec, TypeVar, cast
+from typing import TYPE_CHECKING, Annotated, Literal, NoReturn, ParamSpec, TypeVar, cast
 
 import typer
 
 from qa2anki import __version__
 from qa2anki.errors import OutputError, Qa2AnkiError, ValidationError
+
+if TYPE_CHECKING:
+    from qa2anki.build import PreviewResult
 
 app = typer.Typer(
     name="qa2anki",
@@ -246,6 +249,7 @@ def build(
 def preview(
     ctx: typer.Context,
     source: SourceArgument = Path("questions"),
+    *,
     output: Annotated[
         str | None,
         typer.Option(
@@ -266,22 +270,75 @@ def preview(
             help="Write even inside the source folder or over a file that is not a preview.",
         ),
     ] = False,
+    watch: Annotated[
+        bool,
+        typer.Option(
+            "--watch",
+            help="Serve the page on this computer and rebuild it whenever a source changes; "
+            "the page reloads itself. Ctrl-C stops.",
+        ),
+    ] = False,
+    port: Annotated[
+        int,
+        typer.Option(
+            "--port", help="With --watch: the port to serve on (0: any free one).", min=0, max=65535
+        ),
+    ] = 0,
 ) -> None:
     """Validate the sources and write one HTML page showing every card, light and night."""
+    if watch:
+        _watch_preview(source, _output_file(output), force=force, port=port, open_page=open_page)
+        return
     from qa2anki.build import build_preview
 
     result = build_preview(source, _output_file(output), force=force)
+    _report_preview(result)
+    if open_page:
+        _open_page(result.output.resolve().as_uri(), result.output)
+
+
+def _watch_preview(
+    source: Path, output: Path | None, *, force: bool, port: int, open_page: bool
+) -> None:
+    from qa2anki.watch import LivePreview
+
+    live = LivePreview(source, output, force=force)
+    _report_preview(live.build())
+    address = live.serve(port)
+    typer.echo(f"Serving the preview at {address}; it reloads when a source changes. Ctrl-C stops.")
+    if open_page:
+        _open_page(address, address)
+
+    def report(changed: list[Path], result: PreviewResult | ValidationError) -> None:
+        typer.echo("Changed: " + ", ".join(str(path) for path in changed))
+        if isinstance(result, ValidationError):
+            for problem in result.problems:
+                typer.secho(f"{problem}", fg=typer.colors.RED, err=True)
+            typer.echo(
+                f"{_count(len(result.problems), 'problem')} found; the page is as it was.",
+                err=True,
+            )
+        else:
+            _report_preview(result)
+
+    live.watch(report)
+    typer.echo("Stopped.")
+
+
+def _report_preview(result: PreviewResult) -> None:
     deck = result.deck
     _warn(deck.warnings)
     typer.echo(
         f"Wrote {_count(deck.question_count, 'card')} in {_count(len(deck.topics), 'topic')} "
         f"to {result.output}"
     )
-    if open_page:
-        import webbrowser
 
-        if not webbrowser.open(result.output.resolve().as_uri()):
-            typer.echo(f"Found no web browser to open; open {result.output} yourself.", err=True)
+
+def _open_page(address: str, shown: object) -> None:
+    import webbrowser
+
+    if not webbrowser.open(address):
+        typer.echo(f"Found no web browser to open; open {shown} yourself.", err=True)
 
 
 @app.command()

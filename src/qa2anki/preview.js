@@ -40,10 +40,51 @@
     document.body.classList.toggle("preview-phone", phone.checked);
   }
 
+  // Served by `preview --watch`: reload when another build is current, keeping the filter,
+  // the switches and the scroll position across the reload.
+  var live = document.body.getAttribute("data-live-version");
+  var saved = "qa2anki-preview";
+
+  function restore() {
+    var state = JSON.parse(sessionStorage.getItem(saved) || "null");
+    sessionStorage.removeItem(saved);
+    if (state) {
+      filter.value = state.filter;
+      night.checked = state.night;
+      phone.checked = state.phone;
+    }
+    return state;
+  }
+
+  function poll() {
+    fetch("/version", { cache: "no-store" }).then(function (response) {
+      return response.text();
+    }).then(function (version) {
+      if (version === live) {
+        setTimeout(poll, 500);
+        return;
+      }
+      sessionStorage.setItem(saved, JSON.stringify({
+        filter: filter.value, night: night.checked, phone: phone.checked,
+        scroll: window.scrollY
+      }));
+      location.reload();
+    }, function () {
+      setTimeout(poll, 2000);  // the server stopped (Ctrl-C): try again later
+    });
+  }
+
   filter.addEventListener("input", applyFilter);
   night.addEventListener("change", applyNight);
   phone.addEventListener("change", applyPhone);
+  var state = live ? restore() : null;
   applyFilter();
   applyNight();
   applyPhone();
+  if (state) {
+    window.scrollTo(0, state.scroll);
+  }
+  if (live) {
+    setTimeout(poll, 500);
+  }
 })();

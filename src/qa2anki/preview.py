@@ -24,8 +24,12 @@ from qa2anki.render import card_css
 CARD_CLASSES = "card card1"
 
 
-def preview_page(rendered: RenderedDeck) -> str:
-    """Return the preview page: every card's front and back, grouped by topic."""
+def preview_page(rendered: RenderedDeck, live_version: int | None = None) -> str:
+    """Return the preview page: every card's front and back, grouped by topic.
+
+    With ``live_version`` the page is served by ``preview --watch`` (see qa2anki.watch): it
+    asks the server which build is current and reloads itself when that is another one.
+    """
     deck = rendered.deck
     sections = []
     links = []
@@ -47,7 +51,10 @@ def preview_page(rendered: RenderedDeck) -> str:
         for item in rendered.questions
         for html in (item.question_html, item.answer_html)
     )
+    live = live_version is not None
     return _PAGE.format(
+        connect="; connect-src 'self'" if live else "",
+        live=f' data-live-version="{live_version}"' if live else "",
         math_note=_MATH_NOTE if has_math else "",
         deck_name=escape(deck.name),
         card_css=card_css(),
@@ -117,7 +124,7 @@ _PAGE = """\
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="generator" content="qa2anki preview">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; \
-style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
+style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:{connect}">
 <title>{deck_name} · card preview</title>
 <style>
 {card_css}</style>
@@ -125,7 +132,7 @@ style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
 {page_css}
 </style>
 </head>
-<body class="qa2anki-preview">
+<body class="qa2anki-preview"{live}>
 <header class="preview-bar">
 <h1 class="preview-title">{deck_name}</h1>
 <input id="preview-filter" class="preview-filter" type="search" autocomplete="off" \
