@@ -6,7 +6,8 @@ import shutil
 import struct
 import textwrap
 import zlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -59,6 +60,18 @@ def _render_cache_outside_the_project(
 ) -> None:
     """Keep the command line's render cache (build/.cache) out of the working tree."""
     monkeypatch.setattr(build, "DEFAULT_CACHE_DIR", tmp_path_factory.mktemp("render-cache"))
+
+
+# The random suffix of a new deck's key ("my-deck-3f9c") as the docs and fixtures show it.
+KEY_SUFFIX = "3f9c"
+
+
+@contextmanager
+def fixed_key_suffix() -> Iterator[str]:
+    """Make every new deck key end in KEY_SUFFIX instead of four random hex digits."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("qa2anki.ids.secrets.token_hex", lambda nbytes: KEY_SUFFIX)
+        yield KEY_SUFFIX
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ import yaml
 from typer.testing import CliRunner
 
 import qa2anki
-from conftest import DECK_YAML, FIXTURES, INVALID, QUESTIONS, write_sources
+from conftest import DECK_YAML, FIXTURES, INVALID, QUESTIONS, fixed_key_suffix, write_sources
 from qa2anki import __version__, build, loader
 from qa2anki.cli import app
 from test_loader import INVALID_CASES, expected_problems
@@ -361,16 +361,17 @@ def test_help_of_import_and_ids() -> None:
 def test_import_prints_each_topic_then_where_it_wrote(tmp_path: Path) -> None:
     output = tmp_path / "out"
 
-    result = runner.invoke(
-        app, ["import", str(MARKDOWN / "numbered-bold" / "notes.md"), "-o", str(output)]
-    )
+    with fixed_key_suffix():
+        result = runner.invoke(
+            app, ["import", str(MARKDOWN / "numbered-bold" / "notes.md"), "-o", str(output)]
+        )
 
     assert (result.exit_code, result.stderr) == (0, "")
     assert result.stdout == (
         "Python Basics: 2 questions\n"
         "Shell & Tools: 2 questions\n"
         f"Skipped 'Next Steps' ({MARKDOWN / 'numbered-bold' / 'notes.md'}:34): no questions\n"
-        f"Wrote 4 questions in 2 topics to {output} (deck 'Notes', key 'notes')\n"
+        f"Wrote 4 questions in 2 topics to {output} (deck 'Notes', key 'notes-3f9c')\n"
     )
     assert runner.invoke(app, ["check", str(output)]).exit_code == 0
 

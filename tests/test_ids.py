@@ -43,6 +43,12 @@ questions:
         ),
         ("How do you handle exceptions in Python?", "handle-exceptions-python"),
         ("What is the `__init__.py` file?", "init-py-file"),
+        # Code is kept whole, stop words and all.
+        ("What does the `with` statement do?", "with-statement"),
+        ("What is `is` versus `==`?", "is-versus"),
+        ('What does `if __name__ == "__main__":` mean?', "if-name-main"),
+        ("When is ``a `b` c`` used?", "a-b-c"),
+        ("An unclosed `with statement?", "unclosed-statement"),
         ("Explain CAP Theorem in distributed systems.", "cap-theorem-distributed-systems"),
         ("Café au lait?", "cafe-au-lait"),
         ("What is it?", "what-is-it"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from conftest import FIXTURES, QUESTIONS, write_sources
+from conftest import FIXTURES, QUESTIONS, fixed_key_suffix, write_sources
 from qa2anki.errors import OutputError, ValidationError
 from qa2anki.importer import (
     ImportedQuestion,
@@ -22,6 +23,7 @@ from qa2anki.importer import (
     yaml_scalar,
 )
 from qa2anki.loader import CONTROL_RE, clean_text, load_deck
+from qa2anki.package import package_deck
 from qa2anki.render import render_deck
 
 SEED = FIXTURES / "seed" / "interview-qa-100.md"
@@ -29,6 +31,13 @@ STYLES = FIXTURES / "markdown"
 MALFORMED = FIXTURES / "markdown-invalid"
 STYLE_CASES = sorted(path.name for path in STYLES.iterdir() if path.is_dir())
 MALFORMED_CASES = sorted(path.name for path in MALFORMED.iterdir() if path.is_dir())
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _key_suffix() -> Iterator[str]:
+    """New deck keys end in a random suffix; here always the same one, "-3f9c"."""
+    with fixed_key_suffix() as suffix:
+        yield suffix
 
 
 def folder_texts(folder: Path) -> dict[str, str]:
@@ -48,7 +57,7 @@ def test_seed_builds_the_same_cards_as_the_shipped_questions(tmp_path: Path) -> 
         (r.topic.name, r.question_html, r.answer_html) for r in shipped.questions
     ]
     # The seed has no title: the deck is named after the file.
-    assert (result.name, result.key) == ("Interview qa 100", "interview-qa-100")
+    assert (result.name, result.key) == ("Interview qa 100", "interview-qa-100-3f9c")
     assert [section.name for section in result.skipped] == ["Next Steps"]
 
 
@@ -196,7 +205,7 @@ def test_several_documents_make_one_deck(tmp_path: Path) -> None:
         ("One", ["First?"]),
         ("Two", ["Second?"]),
     ]
-    assert (result.name, result.key) == ("Title", "title")
+    assert (result.name, result.key) == ("Title", "title-3f9c")
 
 
 def test_the_same_topic_in_two_documents_is_refused(tmp_path: Path) -> None:
@@ -233,12 +242,30 @@ def test_two_space_line_breaks_become_backslashes() -> None:
     assert text == "One\\\ntwo\n\n- item\n- next\nlast"
 
 
+def test_an_imported_deck_never_shares_a_note_with_the_shipped_one(tmp_path: Path) -> None:
+    """The seed imported under the shipped deck's name gets a key of its own (the random
+    suffix is pinned here; test_new shows that it varies): no note shares a GUID."""
+    result = import_markdown([SEED], tmp_path / "imported", name="Python Backend Interview")
+    shipped = package_deck(render_deck(load_deck(QUESTIONS))).notes
+    imported = package_deck(render_deck(load_deck(tmp_path / "imported"))).notes
+
+    assert result.key == "python-backend-interview-3f9c"
+    assert len(imported) == 100
+    assert {note.guid for note in imported}.isdisjoint(note.guid for note in shipped)
+    # Without the suffix, questions whose generated ids the shipped deck also has (7 of them)
+    # would update the shipped notes.
+    same_ids = {note.id for note in imported} & {note.id for note in shipped}
+    assert len(same_ids) == 7
+
+
 def test_options_override_name_and_key_and_are_checked(tmp_path: Path) -> None:
     document = tmp_path / "notes.md"
     document.write_text("# My Notes\n\nQ: Why?\nA: So.\n", encoding="utf-8")
 
     result = import_markdown([document], tmp_path / "a", name="Interviews::Python")
-    assert (result.name, result.key) == ("Interviews::Python", "interviews-python")
+    assert (result.name, result.key) == ("Interviews::Python", "interviews-python-3f9c")
+    exact = import_markdown([document], tmp_path / "c", key="my-notes")
+    assert (exact.name, exact.key) == ("My Notes", "my-notes")
     with pytest.raises(ValidationError) as caught:
         import_markdown([document], tmp_path / "b", name="A::", key="Not A Slug")
 

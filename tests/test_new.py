@@ -13,8 +13,9 @@ from typer.testing import CliRunner
 
 from qa2anki.build import build_deck
 from qa2anki.cli import app
+from qa2anki.ids import new_deck_key
 from qa2anki.loader import load_deck
-from qa2anki.new import new_deck, new_deck_key
+from qa2anki.new import new_deck
 from qa2anki.schema import schema_json
 
 runner = CliRunner()

@@ -8,10 +8,11 @@ text and leaving every other byte of the file as it was.
 from __future__ import annotations
 
 import re
+import secrets
 import shutil
 import tempfile
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,6 +58,18 @@ def slug_from_words(words: Sequence[str], max_words: int, max_length: int) -> st
     return slug or (words[0][:max_length] if words else "")
 
 
+# Two bytes of randomness: "my-deck-3f9c".  A key namespaces every note's GUID, so two decks
+# made under the same name (one imported beside another, say) must not share one.
+KEY_SUFFIX_BYTES = 2
+
+
+def new_deck_key(name: str) -> str:
+    """Return a key for a new deck: its name as a slug, then a short random suffix."""
+    suffix = secrets.token_hex(KEY_SUFFIX_BYTES)
+    stem = slug_from_words(slug_words(name), SLUG_MAX, SLUG_MAX - len(suffix) - 1) or "deck"
+    return f"{stem}-{suffix}"
+
+
 def make_unique(slug: str, taken: set[str]) -> str:
     """Return ``slug``, or ``slug-2``, ``slug-3`` ... whichever is not in ``taken``."""
     candidate, number = slug, 1
@@ -67,21 +80,42 @@ def make_unique(slug: str, taken: set[str]) -> str:
     return candidate
 
 
+# A code span's content: what lies between a run of backticks and the next run as long.
+_CODE_SPAN_RE = re.compile(r"(?<!`)(?P<ticks>`+)(?!`)(?P<code>.+?)(?<!`)(?P=ticks)(?!`)", re.DOTALL)
+
+
 def question_id(text: str, taken: set[str]) -> str:
     """Make a readable id for a question from its text, unique among ``taken``.
 
     The id keeps the question's telling words: "What is the difference between a list and a
-    tuple?" gets ``difference-list-tuple``.  The same text and ``taken`` always give the same
+    tuple?" gets ``difference-list-tuple``, and every word of its code: "What does the `with`
+    statement do?" gets ``with-statement``.  The same text and ``taken`` always give the same
     id.  The caller adds the id to ``taken``.
     """
     # Markdown punctuation and inline code markers are not words; their contents are.
-    words = slug_words(text)
-    telling = [word for word in words if word not in STOP_WORDS] or words
+    words: list[str] = []
+    telling: list[str] = []
+    for part, in_code in _code_and_text(text):
+        for word in slug_words(part):
+            words.append(word)
+            if in_code or word not in STOP_WORDS:
+                telling.append(word)
+    telling = telling or words
     slug = slug_from_words(telling, ID_WORDS, ID_LENGTH) or FALLBACK_ID
     unique = make_unique(slug, taken)
     assert SLUG_RE.fullmatch(unique), unique
     assert len(unique) <= SLUG_MAX, unique
     return unique
+
+
+def _code_and_text(text: str) -> Iterator[tuple[str, bool]]:
+    """Split Markdown into its code spans and the text between them, in order."""
+    end = 0
+    for span in _CODE_SPAN_RE.finditer(text):
+        yield text[end : span.start()], False
+        yield span["code"], True
+        end = span.end()
+    yield text[end:], False
 
 
 @dataclass(frozen=True)

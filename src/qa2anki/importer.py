@@ -33,7 +33,7 @@ from markdown_it import MarkdownIt
 
 from qa2anki.errors import SourceError, ValidationError
 from qa2anki.files import write_files
-from qa2anki.ids import make_unique, question_id, slug_from_words, slug_words
+from qa2anki.ids import make_unique, new_deck_key, question_id, slug_from_words, slug_words
 from qa2anki.loader import (
     CONTROL_RE,
     DECK_FILE,
@@ -70,7 +70,6 @@ _NOT_TEXT_RE = re.compile(r"[\ufffe\uffff]")
 TOPIC_SLUG_WORDS = 6
 TOPIC_SLUG_LENGTH = 40
 FALLBACK_TOPIC_SLUG = "topic"
-FALLBACK_KEY = "deck"
 # What a literal block (`|`) can hold as it is: YAML's printable characters without its
 # other line breaks (U+0085, U+2028, U+2029) and without a byte order mark.
 _LITERAL_CHARACTERS_RE = re.compile(
@@ -710,7 +709,7 @@ def _deck_name_and_key(
             SourceError(f"deck name '{deck_name}' has an empty part between '::'; use --name")
         )
     if key is None:
-        deck_key = slug_from_words(slug_words(deck_name), SLUG_MAX, SLUG_MAX) or FALLBACK_KEY
+        deck_key = new_deck_key(deck_name)
     elif SLUG_RE.fullmatch(key) and len(key) <= SLUG_MAX:
         deck_key = key
     else:

@@ -7,23 +7,19 @@ in ``.qa2anki/``, so that editors with a YAML language server complete and check
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
 from qa2anki.errors import SourceError, ValidationError
 from qa2anki.files import write_files
-from qa2anki.ids import slug_from_words, slug_words
+from qa2anki.ids import new_deck_key
 from qa2anki.importer import deck_yaml
-from qa2anki.loader import DECK_FILE, SLUG_MAX
+from qa2anki.loader import DECK_FILE
 from qa2anki.schema import schema_json
 
 SOURCE_FOLDER = "questions"
 SCHEMA_FOLDER = ".qa2anki"
 TOPIC_FILE = "01-first-steps.yaml"
-# Two bytes of randomness: "my-deck-3f9c".  Keys namespace every note's GUID, so two decks that
-# people start under the same name must not share one.
-KEY_SUFFIX_BYTES = 2
 
 EXAMPLE_TOPIC = """\
 topic: First Steps
@@ -62,13 +58,6 @@ class NewDeck:
     key: str
     files: tuple[str, ...]
     """The files written, relative to ``folder``."""
-
-
-def new_deck_key(name: str) -> str:
-    """Return a key for a new deck: its name as a slug, then a short random suffix."""
-    suffix = secrets.token_hex(KEY_SUFFIX_BYTES)
-    stem = slug_from_words(slug_words(name), SLUG_MAX, SLUG_MAX - len(suffix) - 1) or "deck"
-    return f"{stem}-{suffix}"
 
 
 def new_deck(folder: Path, name: str | None = None, *, force: bool = False) -> NewDeck:
