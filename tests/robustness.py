@@ -100,10 +100,12 @@ TEXT_CASES = [
     ),
     Case(
         "Math that is not meant as math: `$5 and $10`, `\\$1`, `\\\\(z\\\\)`, `$x$` in code, "
-        "`\\(w\\)` in a code block, a topic named `Math \\(t\\)`",
-        "Shown as typed; in Anki, MathJax reads only the formulas written as math",
+        "`\\(w\\)` in a code block, a topic named `Math \\(t\\)`, and a formula with "
+        "`\\href{javascript:…}` (or `\\class`, `\\style`, `\\data`, `\\require`)",
+        "Shown as typed; in Anki, MathJax reads only the formulas written as math; `check` warns "
+        "about the formula it shows as its TeX source",
         "test_anki_roundtrip.py::test_math_reaches_mathjax_and_nothing_else_does",
-        "$1 and $5 and $10.",
+        "$1 and $5 and $10",
     ),
 ]
 

@@ -508,7 +508,7 @@ $$
 \sum_{i=1}^{n} i < n^2
 $$
 
-Not math: `$x$`, `\(y\)`, \\(z\\), \$1 and $5 and $10.
+Not math: `$x$`, `\(y\)`, \\(z\\), \$1 and $5 and $10, \(\href{javascript:alert(1)}{v}\).
 
 ```python
 print("\\(w\\)")
@@ -528,7 +528,9 @@ def test_math_reaches_mathjax_and_nothing_else_does(col: Collection, tmp_path: P
         r"\(n \log_2 n\)",
         r"\[\sum_{i=1}^{n} i < n^2\]",
     ]
-    assert "$1 and $5 and $10." in CardHTML(card.answer()).visible("answer")
+    assert "$1 and $5 and $10, \\(\\href{javascript:alert(1)}{v}\\)." in CardHTML(
+        card.answer()
+    ).visible("answer")
     assert "\\(z\\)" in CardHTML(card.answer()).visible("answer")
 
 

@@ -217,6 +217,33 @@ def test_dollars_that_are_not_math_stay_text(text: str) -> None:
     assert "\\(" not in render_markdown(text)
 
 
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        (r"$\href{javascript:alert(1)}{x}$", r"<p>$\href{javascript:alert(1)}{x}$</p>"),
+        (
+            r"\(\class{x}{y}\)",
+            r'<p><span class="tex2jax_ignore mathjax_ignore">\(\class{x}{y}\)</span></p>',
+        ),
+        ("$$\n\\style{color:red}{x}\n$$", "<p>$$\n\\style{color:red}{x}\n$$</p>"),
+        (r"a $$\require{bbox}$$ b", r"<p>a $$\require{bbox}$$ b</p>"),
+    ],
+)
+def test_a_formula_that_could_link_or_style_is_shown_as_its_source(text: str, shown: str) -> None:
+    assert render_markdown(text) == shown
+    (warning,) = render.dropped_html(text)
+    assert warning[1].endswith(
+        "is shown as its TeX source: cards allow no links, HTML attributes or extensions in "
+        "formulas"
+    )
+
+
+def test_a_formula_with_a_command_that_only_starts_alike_is_math() -> None:
+    assert render_markdown(r"$\hrefx + \color{red}{y}$") == (
+        '<p><span class="math">\\(\\hrefx + \\color{red}{y}\\)</span></p>'
+    )
+
+
 def test_a_typed_math_delimiter_is_kept_from_mathjax() -> None:
     assert render_markdown(r"\\(x\\)") == (
         '<p><span class="tex2jax_ignore mathjax_ignore">\\(x\\)</span></p>'

@@ -141,15 +141,34 @@ def inline_tokens(text: str) -> Iterator[tuple[Token, int]]:
 
 
 def dropped_html(text: str) -> list[tuple[int, str]]:
-    """Return what the raw HTML of a text loses on the card: (the line, from 0, and what)."""
-    if not _TAG_START_RE.search(text):
+    """Return what the card will not show as written: raw HTML it drops or shows as text, and
+    formulas it shows as their source; each as (the line, from 0, and what)."""
+    unsafe_tex = _UNSAFE_TEX_RE.search(text) is not None
+    if not unsafe_tex and not _TAG_START_RE.search(text):
         return []
     found: dict[tuple[int, str], None] = {}
     for token, line in inline_tokens(text):
         if token.type == "html_inline":
             for message in markup.keep(token.content).dropped:
                 found[line, message] = None
-    return list(found)
+        elif token.type.startswith("math") and (unsafe := _UNSAFE_TEX_RE.search(token.content)):
+            found[line, _unsafe_tex_message(unsafe[0])] = None
+    if unsafe_tex:
+        for token in parse_markdown(text):
+            if token.type.startswith("math_block") and (
+                unsafe := _UNSAFE_TEX_RE.search(token.content)
+            ):
+                # texmath gives "\[ ... \]" blocks no line: find the formula in the text.
+                line = token.map[0] if token.map else text[: text.find(token.content)].count("\n")
+                found[line, _unsafe_tex_message(unsafe[0])] = None
+    return sorted(found)
+
+
+def _unsafe_tex_message(command: str) -> str:
+    return (
+        f"a formula with {command} is shown as its TeX source: cards allow no links, HTML "
+        "attributes or extensions in formulas"
+    )
 
 
 _TAG_START_RE = re.compile(r"<[A-Za-z/!]")
@@ -302,24 +321,44 @@ _ANKI_LATEX_TAG_RE = re.compile(r"\[/?\$\$?\]")
 def _render_math_inline(
     self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
 ) -> str:
-    return f'<span class="math">\\({escapeHtml(tokens[idx].content)}\\)</span>'
+    token = tokens[idx]
+    if _UNSAFE_TEX_RE.search(token.content):
+        return _inert(escapeHtml(_tex_source(token)))
+    return f'<span class="math">\\({escapeHtml(token.content)}\\)</span>'
 
 
 def _render_math_display(
     self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
 ) -> str:
     """``$$...$$`` inside a line: a formula set on a line of its own."""
-    return f'<span class="math">\\[{escapeHtml(tokens[idx].content)}\\]</span>'
+    token = tokens[idx]
+    if _UNSAFE_TEX_RE.search(token.content):
+        return _inert(escapeHtml(_tex_source(token)))
+    return f'<span class="math">\\[{escapeHtml(token.content)}\\]</span>'
 
 
 def _render_math_block(
     self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
 ) -> str:
     token = tokens[idx]
+    if _UNSAFE_TEX_RE.search(token.content):
+        return f"<p>{_inert(escapeHtml(_tex_source(token)))}</p>\n"
     tex = token.content.strip()
     if token.type == "math_block_eqno":  # \[ ... \] (1)
         tex += f" \\tag{{{token.info}}}"
     return f'<div class="math">\\[{escapeHtml(tex)}\\]</div>\n'
+
+
+# TeX that MathJax would turn into a link (a "javascript:" one, too), HTML attributes or an
+# extension: such a formula is shown as its source, and check says why.
+_UNSAFE_TEX_RE = re.compile(r"\\(?:href|class|cssId|style|data|require)(?![A-Za-z])")
+_CLOSING = {"$": "$", "$$": "$$", "\\(": "\\)", "\\[": "\\]"}
+
+
+def _tex_source(token: Token) -> str:
+    """Return a formula as it was typed, delimiters and all."""
+    opening = token.markup or "$"
+    return f"{opening}{token.content}{_CLOSING.get(opening, opening)}"
 
 
 @cache
