@@ -91,14 +91,13 @@ def test_javascript_links_are_not_links() -> None:
 
 
 def test_anki_media_and_latex_tags_are_neutralised() -> None:
-    html = render_markdown(
-        "[sound:a.mp3] [anki:tts lang=en]hi[/anki:tts] [latex]x[/latex] [$$]y[/$$]"
+    text = (
+        "[sound:a.mp3] [anki:tts lang=en]hi[/anki:tts] [latex]x[/latex] [$$]y[/$$] [LaTeX]z[/LATEX]"
     )
+    html = render_markdown(text)
 
-    assert re.search(r"\[(sound:|/?anki:|/?latex\]|/?\$)", html) is None
-    assert "".join(parse(html).text) == (
-        "[sound:a.mp3] [anki:tts lang=en]hi[/anki:tts] [latex]x[/latex] [$$]y[/$$]"
-    )
+    assert re.search(r"\[(sound:|/?anki:|/?latex\]|/?\$)", html, re.IGNORECASE) is None
+    assert "".join(parse(html).text) == text
 
 
 def test_code_is_highlighted_with_classes_not_inline_colours() -> None:
@@ -227,6 +226,11 @@ def test_dollars_that_are_not_math_stay_text(text: str) -> None:
         ),
         ("$$\n\\style{color:red}{x}\n$$", "<p>$$\n\\style{color:red}{x}\n$$</p>"),
         (r"a $$\require{bbox}$$ b", r"<p>a $$\require{bbox}$$ b</p>"),
+        (
+            r'$\mmlToken{mi}[href="javascript:alert(1)"]{x}$',
+            r"<p>$\mmlToken{mi}[href=&quot;javascript:alert(1)&quot;]{x}$</p>",
+        ),
+        (r"$\bbox[position:fixed]{x}$", r"<p>$\bbox[position:fixed]{x}$</p>"),
     ],
 )
 def test_a_formula_that_could_link_or_style_is_shown_as_its_source(text: str, shown: str) -> None:
@@ -242,6 +246,26 @@ def test_a_formula_with_a_command_that_only_starts_alike_is_math() -> None:
     assert render_markdown(r"$\hrefx + \color{red}{y}$") == (
         '<p><span class="math">\\(\\hrefx + \\color{red}{y}\\)</span></p>'
     )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        r"\\</b>(\href{javascript:alert(1)}{click}\\)",  # nh3 drops the stray </b>
+        r"\\<tr>(x\\)",  # and a table row outside a table
+        "<b>a\n\n\\\\</b>(x\\\\)",
+        r"\\</i>[y\\</details>]",
+    ],
+)
+def test_a_delimiter_that_cleaning_joins_is_kept_from_mathjax(text: str) -> None:
+    """MathJax reads a formula only from one run of text between tags: every run with a
+    delimiter that is no formula is wrapped in the classes that make MathJax skip it."""
+    html = render_markdown(text)
+
+    assert "math" not in html.replace("mathjax_ignore", "")
+    for run in re.findall(r">([^<]*)<", f">{html}<"):
+        if "\\(" in run or "\\[" in run:
+            assert f'<span class="tex2jax_ignore mathjax_ignore">{run}</span>' in html, run
 
 
 def test_a_typed_math_delimiter_is_kept_from_mathjax() -> None:

@@ -117,6 +117,7 @@ def render_markdown(text: str, links: Links = ()) -> str:
         # Only a text that keeps raw tags is cleaned: nh3 writes the same HTML differently
         # ("&quot;" as '"'), and every other note's HTML must stay as it was.
         html = markup.clean(html)
+    html = keep_mathjax_off_text(html)
     # Anki reads [sound:...], [anki:tts] and LaTeX tags anywhere in a card's HTML; an
     # escaped bracket shows the same character but is no longer a tag.
     return _ANKI_TAG_RE.sub("&#91;", html)
@@ -161,7 +162,7 @@ def dropped_html(text: str) -> list[tuple[int, str]]:
                 # texmath gives "\[ ... \]" blocks no line: find the formula in the text.
                 line = token.map[0] if token.map else text[: text.find(token.content)].count("\n")
                 found[line, _unsafe_tex_message(unsafe[0])] = None
-    return sorted(found)
+    return sorted(found, key=lambda warning: warning[0])  # stable: in order within a line
 
 
 def _unsafe_tex_message(command: str) -> str:
@@ -172,7 +173,7 @@ def _unsafe_tex_message(command: str) -> str:
 
 
 _TAG_START_RE = re.compile(r"<[A-Za-z/!]")
-_ANKI_TAG_RE = re.compile(r"\[(?=sound:|/?anki:|/?latex\]|/?\$\$?\])")
+_ANKI_TAG_RE = re.compile(r"\[(?=sound:|/?anki:|/?latex\]|/?\$\$?\])", re.IGNORECASE)
 
 
 @lru_cache(maxsize=4096)
@@ -286,22 +287,50 @@ def _render_html_inline(
     raw = tokens[idx].content
     kept = markup.keep(raw, env["images"]).html
     if kept is None:
-        return _inert(escapeHtml(raw))
+        return escapeHtml(raw)
     env["raw_html"] = True
     return kept
 
 
-def _render_text(
-    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
-) -> str:
-    return _inert(escapeHtml(tokens[idx].content))
+def keep_mathjax_off_text(html: str) -> str:
+    """Wrap every run of text that holds a ``\\(`` or ``\\[`` and is no formula, so that
+    MathJax leaves it alone: a ``\\(`` typed as ``\\\\(``, a formula shown as its source.
+
+    This looks at the finished HTML, as MathJax will: a delimiter can only be found in one run
+    of text between tags, and cleaning may join what rendering wrote apart ("\\</b>(").
+    Formulas (``class="math"``), code and preformatted text are left as they are.
+    """
+    if "\\(" not in html and "\\[" not in html:
+        return html
+    pieces = []
+    open_tags: list[tuple[str, bool]] = []  # each open element, and whether MathJax skips it
+    for piece in _HTML_PIECE_RE.finditer(html):
+        tag, text = piece["tag"], piece["text"]
+        if text is not None:
+            skipped = bool(open_tags) and open_tags[-1][1]
+            if not skipped and ("\\(" in text or "\\[" in text):
+                text = f'<span class="{MATHJAX_IGNORE}">{text}</span>'
+            pieces.append(text)
+            continue
+        pieces.append(tag)
+        name = _TAG_NAME_RE.match(tag)
+        if name is None or tag.endswith("/>") or name[2].lower() in _VOID_ELEMENTS:
+            continue
+        element = name[2].lower()
+        if name[1]:  # a closing tag: close up to its element
+            while open_tags and open_tags.pop()[0] != element:
+                pass
+            continue
+        inside = bool(open_tags) and open_tags[-1][1]
+        formula = 'class="math"' in tag
+        open_tags.append((element, inside or formula or element in ("pre", "code")))
+    return "".join(pieces)
 
 
-def _inert(html: str) -> str:
-    """Keep MathJax off text that only looks like math: a ``\\(`` or ``\\[`` typed as ``\\\\(``."""
-    if "\\(" in html or "\\[" in html:
-        return f'<span class="{MATHJAX_IGNORE}">{html}</span>'
-    return html
+# The finished HTML as tags (quoted attribute values may hold ">") and the text between them.
+_HTML_PIECE_RE = re.compile(r'(?P<tag><(?:[^>"\']|"[^"]*"|\'[^\']*\')*>)|(?P<text>[^<]+)')
+_TAG_NAME_RE = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)")
+_VOID_ELEMENTS = frozenset({"br", "hr", "img", "wbr", "col", "input", "meta", "link", "source"})
 
 
 def _anki_latex_tag(state: StateInline, silent: bool) -> bool:
@@ -323,7 +352,7 @@ def _render_math_inline(
 ) -> str:
     token = tokens[idx]
     if _UNSAFE_TEX_RE.search(token.content):
-        return _inert(escapeHtml(_tex_source(token)))
+        return escapeHtml(_tex_source(token))
     return f'<span class="math">\\({escapeHtml(token.content)}\\)</span>'
 
 
@@ -333,7 +362,7 @@ def _render_math_display(
     """``$$...$$`` inside a line: a formula set on a line of its own."""
     token = tokens[idx]
     if _UNSAFE_TEX_RE.search(token.content):
-        return _inert(escapeHtml(_tex_source(token)))
+        return escapeHtml(_tex_source(token))
     return f'<span class="math">\\[{escapeHtml(token.content)}\\]</span>'
 
 
@@ -342,7 +371,7 @@ def _render_math_block(
 ) -> str:
     token = tokens[idx]
     if _UNSAFE_TEX_RE.search(token.content):
-        return f"<p>{_inert(escapeHtml(_tex_source(token)))}</p>\n"
+        return f"<p>{escapeHtml(_tex_source(token))}</p>\n"
     tex = token.content.strip()
     if token.type == "math_block_eqno":  # \[ ... \] (1)
         tex += f" \\tag{{{token.info}}}"
@@ -351,7 +380,7 @@ def _render_math_block(
 
 # TeX that MathJax would turn into a link (a "javascript:" one, too), HTML attributes or an
 # extension: such a formula is shown as its source, and check says why.
-_UNSAFE_TEX_RE = re.compile(r"\\(?:href|class|cssId|style|data|require)(?![A-Za-z])")
+_UNSAFE_TEX_RE = re.compile(r"\\(?:href|class|cssId|style|data|require|mmlToken|bbox)(?![A-Za-z])")
 _CLOSING = {"$": "$", "$$": "$$", "\\(": "\\)", "\\[": "\\]"}
 
 
@@ -387,7 +416,6 @@ def _markdown() -> MarkdownIt:
     texmath_plugin(md, delimiters="brackets")
     md.inline.ruler.before("math_inline", "anki_latex_tag", _anki_latex_tag)
     md.core.ruler.after("inline", "close_phrasing_tags", _close_phrasing_tags)
-    md.add_render_rule("text", _render_text)
     md.add_render_rule("html_inline", _render_html_inline)
     md.add_render_rule("math_inline", _render_math_inline)
     md.add_render_rule("math_inline_double", _render_math_display)
