@@ -293,7 +293,26 @@ def test_existing_files_are_kept_unless_forced(tmp_path: Path) -> None:
     )
     assert folder_texts(output) == before
     import_markdown([SEED], output, force=True)
-    assert (output / "deck.yaml").read_text(encoding="utf-8").endswith("name: Interview qa 100\n")
+    assert (
+        (output / "deck.yaml")
+        .read_text(encoding="utf-8")
+        .endswith("key: mine\nname: Interview qa 100\n")
+    )
+
+
+def test_importing_again_keeps_the_decks_key_and_so_its_notes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    output = tmp_path / "out"
+    first = import_markdown([SEED], output)
+    guids = {note.guid for note in package_deck(render_deck(load_deck(output))).notes}
+    monkeypatch.setattr("qa2anki.ids.secrets.token_hex", lambda nbytes: "9999")
+
+    again = import_markdown([SEED], output, force=True)
+
+    assert first.key == again.key == "interview-qa-100-3f9c"
+    assert {note.guid for note in package_deck(render_deck(load_deck(output))).notes} == guids
+    assert import_markdown([SEED], tmp_path / "elsewhere").key == "interview-qa-100-9999"
 
 
 def test_other_topic_files_in_the_output_are_refused(tmp_path: Path) -> None:

@@ -122,6 +122,41 @@ def test_a_folder_that_is_not_empty_is_refused_unless_forced(tmp_path: Path) -> 
     assert load_deck(tmp_path / "questions").question_count == 3
 
 
+def test_force_never_replaces_a_file(tmp_path: Path) -> None:
+    made = new_deck(tmp_path)
+    deck_yaml = (tmp_path / "questions" / "deck.yaml").read_text(encoding="utf-8")
+
+    result = runner.invoke(app, ["new", str(tmp_path), "--force"])
+
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "".join(
+            f"{tmp_path / file}: exists; qa2anki new never replaces a file: move it away first\n"
+            for file in FILES
+        )
+        + "5 problems found; nothing was written.\n"
+    )
+    assert (tmp_path / "questions" / "deck.yaml").read_text(encoding="utf-8") == deck_yaml
+    assert load_deck(tmp_path / "questions").key == made.key
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("  ", "the deck name is empty; give one with --name"),
+        ("a\x01b", "the deck name contains a control character; give one with --name"),
+    ],
+)
+def test_a_name_a_deck_cannot_have_is_refused(tmp_path: Path, name: str, message: str) -> None:
+    result = runner.invoke(app, ["new", str(tmp_path / "d"), "--name", name])
+
+    assert (result.exit_code, result.stderr) == (
+        1,
+        f"{message}\n1 problem found; nothing was written.\n",
+    )
+    assert not (tmp_path / "d").exists()
+
+
 def test_a_file_or_a_bad_name_is_refused_with_every_problem(tmp_path: Path) -> None:
     target = tmp_path / "file"
     target.write_text("", encoding="utf-8")

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import threading
+import urllib.error
 import urllib.request
 from html.parser import HTMLParser
 from pathlib import Path
@@ -24,6 +25,7 @@ from qa2anki.loader import load_deck
 from qa2anki.package import BACK_TEMPLATE, FRONT_TEMPLATE
 from qa2anki.preview import GENERATOR_MARK, card_sides, preview_page, render_template
 from qa2anki.render import card_css, render_deck
+from qa2anki.watch import LivePreview
 from test_cli import expected_stderr
 from test_loader import INVALID_CASES
 
@@ -455,6 +457,41 @@ class TestWatch:
         assert stderr == (
             f"{source / '01-t.yaml'}:1: invalid YAML: the '[' on this line is never closed; "
             "end the list with ']'\n1 problem found; the page is as it was.\n"
+        )
+
+    def test_only_this_computers_names_are_served(
+        self, small_sources: Path, tmp_path: Path
+    ) -> None:
+        live = LivePreview(small_sources, tmp_path / "page.html")
+        live.build()
+        address = live.serve()
+        try:
+            assert "<!DOCTYPE html>" in fetch(address)
+            request = urllib.request.Request(address, headers={"Host": "rebound.example.com"})
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(request, timeout=10)
+            refused.value.close()
+            assert refused.value.code == 403
+        finally:
+            live.close()
+
+    def test_a_port_in_use_is_one_line_and_exit_1(
+        self, small_sources: Path, tmp_path: Path
+    ) -> None:
+        first = LivePreview(small_sources, tmp_path / "one.html")
+        first.build()
+        port = int(first.serve().rsplit(":", 1)[1].strip("/"))
+        try:
+            output = str(tmp_path / "two.html")
+            command = ["preview", str(small_sources), "-o", output, "--watch", "--port", str(port)]
+            result = runner.invoke(app, command)
+        finally:
+            first.close()
+
+        assert result.exit_code == 1
+        assert result.stderr == (
+            f"cannot serve the preview on port {port}: Address already in use (choose another "
+            "with --port, or 0 for any free one)\n"
         )
 
     def test_a_static_page_does_not_ask_for_reloads(self) -> None:

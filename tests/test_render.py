@@ -385,3 +385,9 @@ def test_render_deck_gives_the_same_html_from_the_cache_and_renders_only_new_tex
     rendered.clear()
     assert render_deck(deck, cache()) == expected
     assert rendered == [edited.a]
+
+
+def test_html_in_upper_case_is_warned_about_but_a_type_is_not() -> None:
+    warnings = render.dropped_html("<DIV>x</DIV> <Map> List<String> Optional<T>")
+
+    assert [message.split(" is ")[0] for _, message in warnings] == ["HTML tag <div>"]

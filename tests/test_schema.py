@@ -109,3 +109,41 @@ def test_values_yaml_reads_as_numbers_or_booleans_are_text() -> None:
     data = {"topic": 42, "questions": [{"id": 7, "q": 1.5, "a": True, "tags": [2024]}]}
 
     assert list(validator("topic").iter_errors(data)) == []
+    assert (
+        list(validator("topic").iter_errors({**data, "questions": [{"id": True, "q": 1, "a": 2}]}))
+        == []
+    )
+
+
+def test_what_may_be_left_empty_may_be_empty_in_the_schema_too() -> None:
+    assert list(validator("deck").iter_errors({"key": "k", "name": "N", "description": ""})) == []
+    assert list(validator("deck").iter_errors({"key": "k", "name": "N", "description": None})) == []
+    topic = {
+        "topic": "T",
+        "tags": None,
+        "questions": [{"id": "x", "q": "Q", "a": "A", "tags": None}],
+    }
+    assert list(validator("topic").iter_errors(topic)) == []
+
+
+def patterns(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        found = [node["pattern"]] if isinstance(node.get("pattern"), str) else []
+        return found + [p for value in node.values() for p in patterns(value)]
+    if isinstance(node, list):
+        return [p for value in node for p in patterns(value)]
+    return []
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_pattern_reads_the_same_in_an_editors_javascript(kind: Kind) -> None:
+    """Editors compile patterns as JavaScript regular expressions with the "u" flag, where an
+    escape that means nothing (such as \\") is an error: only \\s, \\S, \\n and \\xHH are used."""
+    found = patterns(schema(kind))
+
+    assert found
+    for pattern in found:
+        escapes = re.findall(r"\\(x[0-9a-f]{2}|.)", pattern)
+        assert {e if not e.startswith("x") else "x" for e in escapes} <= {"s", "S", "n", "x"}, (
+            pattern
+        )

@@ -41,6 +41,7 @@ from qa2anki.loader import (
     SLUG_RE,
     TOPIC_SUFFIXES,
     clean_text,
+    existing_key,
     load_deck,
     not_utf8,
 )
@@ -154,7 +155,8 @@ def import_markdown(
         documents: the Markdown files, read in this order.
         output: the folder to write ``deck.yaml`` and one topic file per section into.
         name: the deck's name; by default the documents' title, or the first file's name.
-        key: the deck's key; by default made from the deck's name.
+        key: the deck's key; by default the key of the deck already in ``output``, or one
+            made from the deck's name with a random suffix.
         force: overwrite files that exist in ``output``.
 
     Raises:
@@ -163,7 +165,8 @@ def import_markdown(
         OutputError: the files could not be written; ``output`` is as it was.
     """
     imported = read_documents(documents)
-    deck_name, deck_key = _deck_name_and_key(imported, name, key)
+    # Importing again into a deck's folder (--force) keeps its key, and so its notes' GUIDs.
+    deck_name, deck_key = _deck_name_and_key(imported, name, key or existing_key(output))
     files = plan_topic_files(imported.topics)
     texts = {DECK_FILE: deck_yaml(deck_key, deck_name)}
     texts.update({file.name: topic_yaml(file.topic, file.ids) for file in files})

@@ -640,6 +640,16 @@ def _read_file_mapping(
     return mapping
 
 
+def existing_key(source: Path) -> str | None:
+    """Return the key of the deck in ``source`` when its ``deck.yaml`` is valid, else None."""
+    path = source / DECK_FILE
+    if not path.is_file():
+        return None
+    problems = _Problems()
+    header = _read_deck_file(path, problems)
+    return header.key if header is not None and not problems.items else None
+
+
 def _read_deck_file(path: Path, problems: _Problems) -> _Header | None:
     deck = _read_file_mapping(path, problems, "deck", DECK_KEYS)
     if deck is None:

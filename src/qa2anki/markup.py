@@ -117,8 +117,10 @@ def keep(raw: str, images: Mapping[str, str] | None = None) -> KeptTag:
             return KeptTag(None, ("an HTML comment is shown as text: cards keep no comments",))
         return KeptTag(None, ())
     if tag.name not in ALLOWED_TAGS:
-        # "List<String>" is a type, not HTML: only a tag that is HTML is worth a warning.
-        html = tag.name in _HTML_TAGS and raw[1:].lstrip("/").startswith(tag.name)
+        # "List<String>" is a type, not HTML: only a tag that is HTML, written in lower or
+        # upper case, is worth a warning.
+        typed = raw[1:].lstrip("/")[: len(tag.name)]
+        html = tag.name in _HTML_TAGS and typed in (tag.name, tag.name.upper())
         return KeptTag(None, (_NOT_KEPT.format(name=tag.name),) if html else ())
     if tag.closing:
         return KeptTag(None if tag.name in _VOID_TAGS else f"</{tag.name}>", ())

@@ -14,7 +14,7 @@ from qa2anki.errors import SourceError, ValidationError
 from qa2anki.files import write_files
 from qa2anki.ids import new_deck_key
 from qa2anki.importer import deck_yaml
-from qa2anki.loader import DECK_FILE
+from qa2anki.loader import CONTROL_RE, DECK_FILE
 from qa2anki.schema import schema_json
 
 SOURCE_FOLDER = "questions"
@@ -64,16 +64,12 @@ def new_deck(folder: Path, name: str | None = None, *, force: bool = False) -> N
     """Write a new deck's project into ``folder``: its sources, their schemas, a .gitignore.
 
     Raises:
-        ValidationError: ``folder`` is a file, or is not empty (without ``force``), or the
-            name is not usable; nothing was written.
+        ValidationError: ``folder`` is a file, or is not empty (without ``force``), or holds
+            one of the files already, or the name is not usable; nothing was written.
         OutputError: the files could not be written; ``folder`` is as it was.
     """
-    deck_name = " ".join((name or _name_from_folder(folder)).split())
-    problems = []
-    if not all(part.strip() for part in deck_name.split("::")):
-        problems.append(
-            SourceError(f"deck name '{deck_name}' has an empty part between '::'; use --name")
-        )
+    deck_name = " ".join((_name_from_folder(folder) if name is None else name).split())
+    problems = _name_problems(deck_name)
     if folder.exists() and not folder.is_dir():
         problems.append(SourceError("is a file, not a folder", folder))
     elif folder.is_dir() and any(folder.iterdir()) and not force:
@@ -98,8 +94,27 @@ def new_deck(folder: Path, name: str | None = None, *, force: bool = False) -> N
         ".gitignore": "# Decks, previews and the render cache: made again by `qa2anki build`.\n"
         "build/\n",
     }
+    # --force lets the files in beside others, never over them: a deck.yaml holds a key.
+    existing = [folder / path for path in files if (folder / path).exists()]
+    if existing:
+        raise ValidationError(
+            [
+                SourceError("exists; qa2anki new never replaces a file: move it away first", path)
+                for path in existing
+            ]
+        )
     write_files(folder, {path: text.encode("utf-8") for path, text in files.items()})
     return NewDeck(folder, deck_name, key, tuple(files))
+
+
+def _name_problems(name: str) -> list[SourceError]:
+    if not name:
+        return [SourceError("the deck name is empty; give one with --name")]
+    if CONTROL_RE.search(name):
+        return [SourceError("the deck name contains a control character; give one with --name")]
+    if not all(part.strip() for part in name.split("::")):
+        return [SourceError(f"deck name '{name}' has an empty part between '::'; use --name")]
+    return []
 
 
 def _schema_line(schema: str) -> str:

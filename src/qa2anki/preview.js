@@ -42,7 +42,9 @@
 
   // Served by `preview --watch`: reload when another build is current, keeping the filter,
   // the switches and the scroll position across the reload.
-  var live = document.body.getAttribute("data-live-version");
+  // (The same page opened later from its file has no server to ask.)
+  var live = location.protocol.indexOf("http") === 0 &&
+    document.body.getAttribute("data-live-version");
   var saved = "qa2anki-preview";
 
   function restore() {

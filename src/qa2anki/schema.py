@@ -44,7 +44,9 @@ def schema(kind: Kind) -> dict[str, Any]:
                     single_line=True,
                     pattern=r"^(?!(.*::)?\s*(::|$))",
                 ),
-                "description": _text("Markdown shown on the deck's overview screen in Anki."),
+                "description": _text(
+                    "Markdown shown on the deck's overview screen in Anki.", optional=True
+                ),
             },
         )
     question = {
@@ -104,19 +106,23 @@ def _document(
 def _slug(description: str) -> dict[str, Any]:
     return {
         "description": description,
-        "type": ["string", "integer"],
+        "type": ["string", "integer", "boolean"],  # YAML's true is the text "true"
         "pattern": f"^{SLUG_RE.pattern}$",
         "maxLength": SLUG_MAX,
         "minimum": 0,
     }
 
 
-def _text(description: str, *, single_line: bool = False, pattern: str = "") -> dict[str, Any]:
-    patterns = [r"\S", _NO_CONTROL] + ([r"^[^\n]*$"] if single_line else [])
+def _text(
+    description: str, *, single_line: bool = False, pattern: str = "", optional: bool = False
+) -> dict[str, Any]:
+    """Text; an ``optional`` one may be empty or null (left out)."""
+    patterns = ([] if optional else [r"\S"]) + [_NO_CONTROL]
+    patterns += [r"^[^\n]*$"] if single_line else []
     patterns += [pattern] if pattern else []
     return {
         "description": description,
-        "type": _SCALAR,
+        "type": [*_SCALAR, "null"] if optional else _SCALAR,
         "allOf": [{"pattern": each} for each in patterns],
     }
 
@@ -124,6 +130,11 @@ def _text(description: str, *, single_line: bool = False, pattern: str = "") -> 
 def _tags(description: str) -> dict[str, Any]:
     return {
         "description": description,
-        "type": "array",
-        "items": {"type": _SCALAR, "pattern": f"^{TAG_RE.pattern}$"},
+        "type": ["array", "null"],
+        "items": {"type": _SCALAR, "pattern": _TAG_PATTERN},
     }
+
+
+# The loader's TAG_RE, written so that editors' JavaScript reads it too (with the "u" flag,
+# an escaped quote is an error).
+_TAG_PATTERN = "^" + TAG_RE.pattern.replace('\\"', '"') + "$"

@@ -17,7 +17,7 @@ from pathlib import Path
 from watchfiles import watch
 
 from qa2anki.build import DEFAULT_PREVIEW, PreviewResult, build_preview
-from qa2anki.errors import ValidationError
+from qa2anki.errors import OutputError, ValidationError
 from qa2anki.loader import TOPIC_SUFFIXES
 from qa2anki.media import IMAGE_TYPES
 
@@ -68,14 +68,23 @@ class LivePreview:
         return result
 
     def serve(self, port: int = 0) -> str:
-        """Start serving the page in the background; return its address."""
+        """Start serving the page in the background; return its address.
+
+        Raises:
+            OutputError: the port cannot be used (another program has it).
+        """
         live = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 with live._lock:
                     page = live._page
-                if self.path in ("/", "/index.html"):
+                # Only this computer's own names: a web page that points another name at
+                # 127.0.0.1 (DNS rebinding) gets nothing.
+                host = (self.headers.get("Host") or "").rsplit(":", 1)[0]
+                if host not in ("127.0.0.1", "localhost"):
+                    self.send_error(403)
+                elif self.path in ("/", "/index.html"):
                     self._send(page.html, "text/html; charset=utf-8")
                 elif self.path == "/version":
                     self._send(str(page.version).encode("ascii"), "text/plain")
@@ -93,7 +102,13 @@ class LivePreview:
             def log_message(self, format: str, *args: object) -> None:
                 pass  # the terminal shows builds, not requests
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        try:
+            self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        except OSError as exc:
+            raise OutputError(
+                f"cannot serve the preview on port {port}: {exc.strerror or exc}"
+                + (" (choose another with --port, or 0 for any free one)" if port else "")
+            ) from None
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         host, bound = self._server.server_address[:2]
