@@ -391,3 +391,14 @@ def test_html_in_upper_case_is_warned_about_but_a_type_is_not() -> None:
     warnings = render.dropped_html("<DIV>x</DIV> <Map> List<String> Optional<T>")
 
     assert [message.split(" is ")[0] for _, message in warnings] == ["HTML tag <div>"]
+
+
+def test_lines_are_counted_past_code_formulas_and_alt_text_over_several_lines() -> None:
+    text = "`a\nb` then $$p\nq$$ and ![i\nj](x.png)\n<div> and ![k](y.png)\n\n- `<b>`\n  <div>"
+
+    assert [
+        (token.type, line)
+        for token, line in render.inline_tokens(text)
+        if token.type in ("image", "html_inline")
+    ] == [("image", 2), ("html_inline", 4), ("image", 4), ("html_inline", 7)]
+    assert [line for line, _ in render.dropped_html(text)] == [4, 7]

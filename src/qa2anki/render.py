@@ -129,16 +129,37 @@ def parse_markdown(text: str) -> list[Token]:
 
 
 def inline_tokens(text: str) -> Iterator[tuple[Token, int]]:
-    """Yield each inline token of a text with the line it is on (the text's first is 0)."""
-    for token in parse_markdown(text):
-        if token.type != "inline" or not token.children or token.map is None:
+    """Yield each inline token of a text with the line it is on (the text's first is 0).
+
+    markdown-it gives lines to blocks only: a token's line is found by looking for what it
+    was written as (a tag, ``![``, a code span, a formula) in its block's source, in order.
+    """
+    for block in parse_markdown(text):
+        if block.type != "inline" or not block.children or block.map is None:
             continue
-        line = token.map[0]
-        for child in token.children:
-            if child.type in ("softbreak", "hardbreak"):
-                line += 1
-            yield child, line
-            line += child.content.count("\n") if child.type == "html_inline" else 0
+        source = block.content
+        cursor = 0
+        for child in block.children:
+            start = cursor
+            found = source.find(_written_as(child), cursor) if _written_as(child) else -1
+            if found >= 0:
+                start = found
+                cursor = found + len(_written_as(child))
+                if child.type == "code_inline":  # past the code, to its closing backticks
+                    closing = source.find(child.markup, cursor + len(child.content))
+                    cursor = closing + len(child.markup) if closing >= 0 else cursor
+            yield child, block.map[0] + source.count("\n", 0, start)
+
+
+def _written_as(token: Token) -> str:
+    """Return how an inline token starts in the source, where that is known exactly."""
+    if token.type == "html_inline" or token.type.startswith("math"):
+        return token.content
+    if token.type == "code_inline":
+        return token.markup
+    if token.type == "image":
+        return "!["
+    return ""
 
 
 def dropped_html(text: str) -> list[tuple[int, str]]:
