@@ -293,11 +293,45 @@ def test_existing_files_are_kept_unless_forced(tmp_path: Path) -> None:
     )
     assert folder_texts(output) == before
     import_markdown([SEED], output, force=True)
-    assert (
-        (output / "deck.yaml")
-        .read_text(encoding="utf-8")
-        .endswith("key: mine\nname: Interview qa 100\n")
+    # The deck in the folder keeps its key, name and description: they are Anki's to match.
+    assert (output / "deck.yaml").read_text(encoding="utf-8").endswith("key: mine\nname: Mine\n")
+
+
+def test_importing_again_keeps_what_deck_yaml_says_unless_options_say_otherwise(
+    tmp_path: Path,
+) -> None:
+    output = tmp_path / "out"
+    import_markdown([SEED], output)
+    (output / "deck.yaml").write_text(
+        "key: mine\nname: Mine\ndescription: My **notes**.\n", encoding="utf-8"
     )
+
+    import_markdown([SEED], output, force=True)
+    kept = load_deck(output)
+    import_markdown([SEED], output, force=True, name="Renamed")
+    renamed = load_deck(output)
+
+    assert (kept.key, kept.name, kept.description) == ("mine", "Mine", "My **notes**.")
+    assert (renamed.key, renamed.name, renamed.description) == ("mine", "Renamed", "My **notes**.")
+
+
+def test_a_deck_yaml_with_problems_is_not_replaced_by_an_import(tmp_path: Path) -> None:
+    output = tmp_path / "out"
+    import_markdown([SEED], output)
+    broken = "key: capitals-b23d\nname: Capitals\ndescripton: typo\n"
+    (output / "deck.yaml").write_text(broken, encoding="utf-8")
+    before = folder_texts(output)
+
+    with pytest.raises(ValidationError) as caught:
+        import_markdown([SEED], output, force=True)
+
+    deck_file = output / "deck.yaml"
+    assert [str(problem) for problem in caught.value.problems] == [
+        f"{deck_file}:3: deck has unknown key 'descripton' (did you mean 'description'?)",
+        f"{deck_file}: import keeps the key of this deck.yaml (and so the notes in Anki): fix "
+        "it, or remove it to start a new deck",
+    ]
+    assert folder_texts(output) == before
 
 
 def test_importing_again_keeps_the_decks_key_and_so_its_notes(

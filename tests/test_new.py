@@ -140,6 +140,19 @@ def test_force_never_replaces_a_file(tmp_path: Path) -> None:
     assert load_deck(tmp_path / "questions").key == made.key
 
 
+def test_a_file_where_a_folder_goes_is_refused_and_nothing_written(tmp_path: Path) -> None:
+    (tmp_path / ".qa2anki").write_text("not a folder", encoding="utf-8")
+
+    result = runner.invoke(app, ["new", str(tmp_path), "--force"])
+
+    assert (result.exit_code, result.stderr) == (
+        1,
+        f"{tmp_path / '.qa2anki'}: is a file, where qa2anki new writes a folder: move it away "
+        "first\n1 problem found; nothing was written.\n",
+    )
+    assert [path.name for path in tmp_path.iterdir()] == [".qa2anki"]
+
+
 @pytest.mark.parametrize(
     ("name", "message"),
     [

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 import urllib.error
 import urllib.request
 from html.parser import HTMLParser
@@ -493,6 +494,36 @@ class TestWatch:
             f"cannot serve the preview on port {port}: Address already in use (choose another "
             "with --port, or 0 for any free one)\n"
         )
+
+    def test_a_page_that_cannot_be_written_is_reported_and_watching_goes_on(
+        self, small_sources: Path, tmp_path: Path
+    ) -> None:
+        output = tmp_path / "page.html"
+        live = LivePreview(small_sources, output)
+        live.build()
+        results: queue.Queue[object] = queue.Queue()
+        stop = threading.Event()
+        watcher = threading.Thread(
+            target=live.watch, args=(lambda changed, result: results.put(result), stop)
+        )
+        watcher.start()
+        try:
+            time.sleep(0.5)  # let the watcher start
+            output.write_text("someone else's page", encoding="utf-8")
+            topic = small_sources / "01-basics.yaml"
+            topic.write_text(topic.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+            refused = results.get(timeout=30)
+            output.unlink()
+            topic.write_text(topic.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+            built = results.get(timeout=30)
+        finally:
+            stop.set()
+            watcher.join(timeout=30)
+
+        assert isinstance(refused, OutputError)
+        assert "is not a preview" in str(refused)
+        assert getattr(built, "output", None) == output
+        assert not watcher.is_alive()
 
     def test_a_static_page_does_not_ask_for_reloads(self) -> None:
         page = shipped_page()

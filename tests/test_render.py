@@ -231,6 +231,20 @@ def test_dollars_that_are_not_math_stay_text(text: str) -> None:
             r"<p>$\mmlToken{mi}[href=&quot;javascript:alert(1)&quot;]{x}$</p>",
         ),
         (r"$\bbox[position:fixed]{x}$", r"<p>$\bbox[position:fixed]{x}$</p>"),
+        (
+            r"$\fcolorbox{red;position:fixed}{b}{x}$",
+            r"<p>$\fcolorbox{red;position:fixed}{b}{x}$</p>",
+        ),
+        (r"$\unicode[Arial;x:y]{x41}$", r"<p>$\unicode[Arial;x:y]{x41}$</p>"),
+        (
+            r"\[ x \] (1} \href{javascript:alert(1)}{click} {2)",
+            '<p><span class="tex2jax_ignore mathjax_ignore">'
+            r"\[ x \] (1} \href{javascript:alert(1)}{click} {2)</span></p>",
+        ),
+        (
+            r"\[ x \] (1} \textbf{2)",
+            r'<p><span class="tex2jax_ignore mathjax_ignore">\[ x \] (1} \textbf{2)</span></p>',
+        ),
     ],
 )
 def test_a_formula_that_could_link_or_style_is_shown_as_its_source(text: str, shown: str) -> None:
@@ -402,3 +416,18 @@ def test_lines_are_counted_past_code_formulas_and_alt_text_over_several_lines() 
         if token.type in ("image", "html_inline")
     ] == [("image", 2), ("html_inline", 4), ("image", 4), ("html_inline", 7)]
     assert [line for line, _ in render.dropped_html(text)] == [4, 7]
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        # Text after the \] on its line: not a formula of its own, and nothing is lost.
+        (r"\[ x \] (1) more text", "<p>[ x ] (1) more text</p>"),
+        (r"\[ x \] more", "<p>[ x ] more</p>"),
+        ("\\[ x \\] (1)\nnext", '<div class="math">\\[x \\tag{1}\\]</div>\n<p>next</p>'),
+        ("text\n\\[\nx\n\\]\nmore", '<p>text</p>\n<div class="math">\\[x\\]</div>\n<p>more</p>'),
+        ("\\[\nx\n\nnot closed", "<p>[\nx</p>\n<p>not closed</p>"),
+    ],
+)
+def test_a_bracket_formula_takes_whole_lines_and_loses_no_text(text: str, shown: str) -> None:
+    assert render_markdown(text) == shown

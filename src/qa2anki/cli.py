@@ -309,14 +309,14 @@ def _watch_preview(
     if open_page:
         _open_page(address, address)
 
-    def report(changed: list[Path], result: PreviewResult | ValidationError) -> None:
+    def report(changed: list[Path], result: PreviewResult | Qa2AnkiError) -> None:
         typer.echo("Changed: " + ", ".join(str(path) for path in changed))
-        if isinstance(result, ValidationError):
-            for problem in result.problems:
+        if isinstance(result, Qa2AnkiError):
+            problems = result.problems if isinstance(result, ValidationError) else [result]
+            for problem in problems:
                 typer.secho(f"{problem}", fg=typer.colors.RED, err=True)
             typer.echo(
-                f"{_count(len(result.problems), 'problem')} found; the page is as it was.",
-                err=True,
+                f"{_count(len(problems), 'problem')} found; the page is as it was.", err=True
             )
         else:
             _report_preview(result)

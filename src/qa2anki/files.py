@@ -39,8 +39,11 @@ def write_files(folder: Path, files: Mapping[str, bytes]) -> None:
                 os.fsync(file.fileno())
             path.chmod(mode)
         if folder.exists():
+            # Every folder first: one that cannot be made (a file has its name) fails here,
+            # before any file is moved in.
             for name in files:
                 (folder / name).parent.mkdir(parents=True, exist_ok=True)
+            for name in files:
                 (staging / name).replace(folder / name)
             fsync_dir(folder)
         else:

@@ -40,10 +40,11 @@ from qa2anki.loader import (
     SLUG_MAX,
     SLUG_RE,
     TOPIC_SUFFIXES,
+    DeckHeader,
     clean_text,
-    existing_key,
     load_deck,
     not_utf8,
+    read_deck_file,
 )
 
 _HEADING_RE = re.compile(r" {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*$")
@@ -155,8 +156,8 @@ def import_markdown(
         documents: the Markdown files, read in this order.
         output: the folder to write ``deck.yaml`` and one topic file per section into.
         name: the deck's name; by default the documents' title, or the first file's name.
-        key: the deck's key; by default the key of the deck already in ``output``, or one
-            made from the deck's name with a random suffix.
+        key: the deck's key; by default the key of the deck already in ``output`` (with
+            ``force``), or one made from the deck's name with a random suffix.
         force: overwrite files that exist in ``output``.
 
     Raises:
@@ -165,10 +166,16 @@ def import_markdown(
         OutputError: the files could not be written; ``output`` is as it was.
     """
     imported = read_documents(documents)
-    # Importing again into a deck's folder (--force) keeps its key, and so its notes' GUIDs.
-    deck_name, deck_key = _deck_name_and_key(imported, name, key or existing_key(output))
+    existing = _existing_deck(output, force=force)
+    if existing is not None:
+        # Importing again into a deck's folder keeps its key, and so every note's GUID, and
+        # its name (Anki matches decks by name) and description, unless options say otherwise.
+        key = key or existing.key
+        name = name or existing.name
+    deck_name, deck_key = _deck_name_and_key(imported, name, key)
     files = plan_topic_files(imported.topics)
-    texts = {DECK_FILE: deck_yaml(deck_key, deck_name)}
+    description = existing.description if existing is not None else ""
+    texts = {DECK_FILE: deck_yaml(deck_key, deck_name, description)}
     texts.update({file.name: topic_yaml(file.topic, file.ids) for file in files})
     _check_output(output, texts, force=force)
     _check_reads_back(texts, files)
@@ -227,13 +234,37 @@ def plan_topic_files(topics: Sequence[ImportedTopic]) -> list[TopicFile]:
     return files
 
 
-def deck_yaml(key: str, name: str) -> str:
+def deck_yaml(key: str, name: str, description: str = "") -> str:
     """Return the text of a ``deck.yaml``."""
     return (
         "# `key` namespaces every note's id: never change it once the deck is in use.\n"
         f"key: {yaml_scalar(key, 0)}\n"
         f"name: {yaml_scalar(name, 0)}\n"
+        + (f"description: {yaml_scalar(description, 0)}\n" if description else "")
     )
+
+
+def _existing_deck(output: Path, *, force: bool) -> DeckHeader | None:
+    """Return what the ``deck.yaml`` already in ``output`` says, if ``force`` is to replace it.
+
+    Raises:
+        ValidationError: it has problems: without its key, a new one would make every note
+            new to Anki, so it must be fixed first.
+    """
+    path = output / DECK_FILE
+    if not force or not path.is_file():
+        return None
+    header, problems = read_deck_file(path)
+    if header is None:
+        problems.append(
+            SourceError(
+                "import keeps the key of this deck.yaml (and so the notes in Anki): fix it, "
+                "or remove it to start a new deck",
+                path,
+            )
+        )
+        raise ValidationError(problems)
+    return header
 
 
 def topic_yaml(topic: ImportedTopic, ids: Sequence[str]) -> str:

@@ -298,14 +298,16 @@ def _list_folder(source: Path, problems: _Problems) -> list[Path]:
     raise ValidationError(problems.items)
 
 
-class _Header(NamedTuple):
+class DeckHeader(NamedTuple):
+    """What ``deck.yaml`` says."""
+
     key: str
     name: str
     description: str
     description_line: int
 
 
-def _read_deck_header(source: Path, entries: list[Path], problems: _Problems) -> _Header | None:
+def _read_deck_header(source: Path, entries: list[Path], problems: _Problems) -> DeckHeader | None:
     names = {path.name: path for path in entries}
     if DECK_FILE in names:
         return _read_deck_file(names[DECK_FILE], problems)
@@ -640,17 +642,14 @@ def _read_file_mapping(
     return mapping
 
 
-def existing_key(source: Path) -> str | None:
-    """Return the key of the deck in ``source`` when its ``deck.yaml`` is valid, else None."""
-    path = source / DECK_FILE
-    if not path.is_file():
-        return None
+def read_deck_file(path: Path) -> tuple[DeckHeader | None, list[SourceError]]:
+    """Read a ``deck.yaml`` on its own: what it says, or None, and its problems."""
     problems = _Problems()
     header = _read_deck_file(path, problems)
-    return header.key if header is not None and not problems.items else None
+    return (header if not problems.items else None), problems.items
 
 
-def _read_deck_file(path: Path, problems: _Problems) -> _Header | None:
+def _read_deck_file(path: Path, problems: _Problems) -> DeckHeader | None:
     deck = _read_file_mapping(path, problems, "deck", DECK_KEYS)
     if deck is None:
         return None
@@ -662,7 +661,7 @@ def _read_deck_file(path: Path, problems: _Problems) -> _Header | None:
     description = deck.text("description", required=False) or ""
     if key is None or name is None:
         return None
-    return _Header(key, name, description, deck.text_line("description"))
+    return DeckHeader(key, name, description, deck.text_line("description"))
 
 
 def _topic_slug(path: Path) -> str:

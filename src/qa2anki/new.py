@@ -95,14 +95,17 @@ def new_deck(folder: Path, name: str | None = None, *, force: bool = False) -> N
         "build/\n",
     }
     # --force lets the files in beside others, never over them: a deck.yaml holds a key.
-    existing = [folder / path for path in files if (folder / path).exists()]
-    if existing:
-        raise ValidationError(
-            [
-                SourceError("exists; qa2anki new never replaces a file: move it away first", path)
-                for path in existing
-            ]
-        )
+    in_the_way = [
+        SourceError("exists; qa2anki new never replaces a file: move it away first", folder / path)
+        for path in files
+        if (folder / path).exists()
+    ] + [
+        SourceError("is a file, where qa2anki new writes a folder: move it away first", parent)
+        for parent in dict.fromkeys((folder / path).parent for path in files)
+        if parent.exists() and not parent.is_dir()
+    ]
+    if in_the_way:
+        raise ValidationError(in_the_way)
     write_files(folder, {path: text.encode("utf-8") for path, text in files.items()})
     return NewDeck(folder, deck_name, key, tuple(files))
 

@@ -24,6 +24,7 @@ import pygments
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml
 from markdown_it.renderer import RendererHTML
+from markdown_it.rules_block import StateBlock
 from markdown_it.rules_core import StateCore
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
@@ -165,31 +166,27 @@ def _written_as(token: Token) -> str:
 def dropped_html(text: str) -> list[tuple[int, str]]:
     """Return what the card will not show as written: raw HTML it drops or shows as text, and
     formulas it shows as their source; each as (the line, from 0, and what)."""
-    unsafe_tex = _UNSAFE_TEX_RE.search(text) is not None
-    if not unsafe_tex and not _TAG_START_RE.search(text):
+    # Most texts have neither raw tags nor a formula that could be refused: no parse for them.
+    tex = _UNSAFE_TEX_RE.search(text) is not None or _NUMBERED_RE.search(text) is not None
+    if not tex and not _TAG_START_RE.search(text):
         return []
     found: dict[tuple[int, str], None] = {}
     for token, line in inline_tokens(text):
         if token.type == "html_inline":
             for message in markup.keep(token.content).dropped:
                 found[line, message] = None
-        elif token.type.startswith("math") and (unsafe := _UNSAFE_TEX_RE.search(token.content)):
-            found[line, _unsafe_tex_message(unsafe[0])] = None
-    if unsafe_tex:
-        for token in parse_markdown(text):
-            if token.type.startswith("math_block") and (
-                unsafe := _UNSAFE_TEX_RE.search(token.content)
-            ):
-                # texmath gives "\[ ... \]" blocks no line: find the formula in the text.
-                line = token.map[0] if token.map else text[: text.find(token.content)].count("\n")
-                found[line, _unsafe_tex_message(unsafe[0])] = None
+        elif token.type.startswith("math") and (unsafe := _unsafe_tex(token)):
+            found[line, _unsafe_tex_message(unsafe)] = None
+    for token in parse_markdown(text) if tex else ():
+        if token.type.startswith("math_block") and (unsafe := _unsafe_tex(token)):
+            found[token.map[0] if token.map else 0, _unsafe_tex_message(unsafe)] = None
     return sorted(found, key=lambda warning: warning[0])  # stable: in order within a line
 
 
-def _unsafe_tex_message(command: str) -> str:
+def _unsafe_tex_message(what: str) -> str:
     return (
-        f"a formula with {command} is shown as its TeX source: cards allow no links, HTML "
-        "attributes or extensions in formulas"
+        f"{what} is shown as its TeX source: cards allow no links, HTML attributes or "
+        "extensions in formulas"
     )
 
 
@@ -354,6 +351,43 @@ _TAG_NAME_RE = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)")
 _VOID_ELEMENTS = frozenset({"br", "hr", "img", "wbr", "col", "input", "meta", "link", "source"})
 
 
+def _bracket_math_block(state: StateBlock, start: int, end: int, silent: bool) -> bool:
+    """Read a ``\\[`` ... ``\\]`` formula that starts a line and ends one, perhaps with an
+    equation number after it (``\\[ E = mc^2 \\] (1)``); a blank line first ends it."""
+    if state.sCount[start] - state.blkIndent >= 4:
+        return False  # indented code
+    lines = []
+    for line in range(start, end):
+        text = state.src[state.bMarks[line] + state.tShift[line] : state.eMarks[line]]
+        if line == start:
+            if not text.startswith("\\["):
+                return False
+            text = text[2:]
+        elif not text.strip():
+            return False
+        closing = text.find("\\]")
+        if closing < 0:
+            lines.append(text)
+            continue
+        number = _AFTER_FORMULA_RE.fullmatch(text[closing + 2 :])
+        if number is None:
+            return False  # text after the formula: a paragraph, not a formula
+        if not silent:
+            lines.append(text[:closing])
+            token = state.push("math_block_eqno" if number[1] else "math_block", "math", 0)
+            token.block = True
+            token.content = "\n".join(lines)
+            token.markup = "\\["
+            token.info = number[1] or ""
+            token.map = [start, line + 1]
+        state.line = line + 1
+        return True
+    return False
+
+
+_AFTER_FORMULA_RE = re.compile(r"[ \t]*(?:\((.*)\)[ \t]*)?")
+
+
 def _anki_latex_tag(state: StateInline, silent: bool) -> bool:
     """Read Anki's LaTeX tags ("[$]", "[/$$]") as text, not as the "$" of math."""
     match = _ANKI_LATEX_TAG_RE.match(state.src, state.pos)
@@ -372,7 +406,7 @@ def _render_math_inline(
     self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
 ) -> str:
     token = tokens[idx]
-    if _UNSAFE_TEX_RE.search(token.content):
+    if _unsafe_tex(token):
         return escapeHtml(_tex_source(token))
     return f'<span class="math">\\({escapeHtml(token.content)}\\)</span>'
 
@@ -382,7 +416,7 @@ def _render_math_display(
 ) -> str:
     """``$$...$$`` inside a line: a formula set on a line of its own."""
     token = tokens[idx]
-    if _UNSAFE_TEX_RE.search(token.content):
+    if _unsafe_tex(token):
         return escapeHtml(_tex_source(token))
     return f'<span class="math">\\[{escapeHtml(token.content)}\\]</span>'
 
@@ -391,7 +425,7 @@ def _render_math_block(
     self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
 ) -> str:
     token = tokens[idx]
-    if _UNSAFE_TEX_RE.search(token.content):
+    if _unsafe_tex(token):
         return f"<p>{escapeHtml(_tex_source(token))}</p>\n"
     tex = token.content.strip()
     if token.type == "math_block_eqno":  # \[ ... \] (1)
@@ -401,14 +435,33 @@ def _render_math_block(
 
 # TeX that MathJax would turn into a link (a "javascript:" one, too), HTML attributes or an
 # extension: such a formula is shown as its source, and check says why.
-_UNSAFE_TEX_RE = re.compile(r"\\(?:href|class|cssId|style|data|require|mmlToken|bbox)(?![A-Za-z])")
+_UNSAFE_TEX_RE = re.compile(
+    r"\\(?:href|class|cssId|style|data|require|mmlToken|bbox|fcolorbox|unicode)(?![A-Za-z])"
+)
+# An equation number, "\[ ... \] (1)", is set with \tag{...}: it may not close the group.
+_EQUATION_NUMBER_RE = re.compile(r"[\w .,:;'+*-]*")
+_NUMBERED_RE = re.compile(r"\\\][ \t]*\(")
 _CLOSING = {"$": "$", "$$": "$$", "\\(": "\\)", "\\[": "\\]"}
+
+
+def _unsafe_tex(token: Token) -> str | None:
+    """Return what makes a formula unsafe to give MathJax, if anything does: a command of
+    _UNSAFE_TEX_RE, or an equation number that would end its \\tag{...} early."""
+    unsafe = _UNSAFE_TEX_RE.search(token.content)
+    if unsafe is None and token.type == "math_block_eqno":
+        unsafe = _UNSAFE_TEX_RE.search(token.info)
+        if unsafe is None and not _EQUATION_NUMBER_RE.fullmatch(token.info):
+            return "an equation number other than words and numbers"
+    return f"a formula with {unsafe[0]}" if unsafe else None
 
 
 def _tex_source(token: Token) -> str:
     """Return a formula as it was typed, delimiters and all."""
     opening = token.markup or "$"
-    return f"{opening}{token.content}{_CLOSING.get(opening, opening)}"
+    source = f"{opening}{token.content}{_CLOSING.get(opening, opening)}"
+    if token.type == "math_block_eqno":
+        source += f" ({token.info})"
+    return source
 
 
 @cache
@@ -426,6 +479,11 @@ def _markdown() -> MarkdownIt:
     # Math is read before emphasis and escapes, so "_" and "\" in a formula stay as typed.
     # Dollar math has no space inside its "$"s, and no digit right outside them: "$5 and
     # $10" is money.
+    # texmath reads \\( ... \\); its own \\[ ... \\] blocks drop any text after the \\] on
+    # their last line, so they are read by _bracket_math_block instead.  (texmath goes first
+    # so that "math_block" names its rule, not dollarmath's, when it is disabled.)
+    texmath_plugin(md, delimiters="brackets")
+    md.block.ruler.disable(["math_block_eqno", "math_block"])
     dollarmath_plugin(
         md,
         allow_labels=False,
@@ -434,7 +492,12 @@ def _markdown() -> MarkdownIt:
         allow_blank_lines=False,
         double_inline=True,
     )
-    texmath_plugin(md, delimiters="brackets")
+    md.block.ruler.before(
+        "fence",
+        "bracket_math_block",
+        _bracket_math_block,
+        {"alt": ["paragraph", "reference", "blockquote", "list"]},  # as "$$" may
+    )
     md.inline.ruler.before("math_inline", "anki_latex_tag", _anki_latex_tag)
     md.core.ruler.after("inline", "close_phrasing_tags", _close_phrasing_tags)
     md.add_render_rule("html_inline", _render_html_inline)

@@ -17,7 +17,7 @@ from pathlib import Path
 from watchfiles import watch
 
 from qa2anki.build import DEFAULT_PREVIEW, PreviewResult, build_preview
-from qa2anki.errors import OutputError, ValidationError
+from qa2anki.errors import OutputError, Qa2AnkiError
 from qa2anki.loader import TOPIC_SUFFIXES
 from qa2anki.media import IMAGE_TYPES
 
@@ -59,7 +59,7 @@ class LivePreview:
 
         Raises:
             ValidationError: the sources have problems; the last good page is still served.
-            OutputError: the page could not be written.
+            OutputError: the page could not be written; the last good page is still served.
         """
         version = self._page.version + 1
         result = build_preview(self.source, self.output, force=self.force, live_version=version)
@@ -116,7 +116,7 @@ class LivePreview:
 
     def watch(
         self,
-        on_build: Callable[[list[Path], PreviewResult | ValidationError], None],
+        on_build: Callable[[list[Path], PreviewResult | Qa2AnkiError], None],
         stop: threading.Event | None = None,
     ) -> None:
         """Build again after each change to the sources until Ctrl-C (or ``stop``); tell
@@ -127,9 +127,9 @@ class LivePreview:
             ):
                 changed = sorted({_shown(Path(path)) for _, path in changes})
                 try:
-                    result: PreviewResult | ValidationError = self.build()
-                except ValidationError as problems:
-                    result = problems
+                    result: PreviewResult | Qa2AnkiError = self.build()
+                except Qa2AnkiError as problem:  # the sources, or the page's file: say so
+                    result = problem
                 on_build(changed, result)
         except KeyboardInterrupt:
             pass
