@@ -690,3 +690,19 @@ def test_the_pre_commit_hook_runs_check_on_the_sources() -> None:
         check=False,
     )
     assert (done.returncode, done.stdout) == (0, "OK: 100 questions in 10 topics in questions\n")
+
+
+def test_import_reports_raw_html_by_kind(tmp_path: Path) -> None:
+    document = tmp_path / "web.md"
+    document.write_text("# Web\n\nQ: Why?\nA: One<br>two<br>three <div>x</div>.\n", "utf-8")
+
+    with fixed_key_suffix():
+        result = runner.invoke(app, ["import", str(document), "-o", str(tmp_path / "out")])
+
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert result.stdout == (
+        "Web: 1 question\n"
+        f"HTML <br>: 2 times (first at {document}:3), kept\n"
+        f"HTML <div>: 1 time (first at {document}:3), shown as text\n"
+        f"Wrote 1 question in 1 topic to {tmp_path / 'out'} (deck 'Web', key 'web-3f9c')\n"
+    )

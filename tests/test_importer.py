@@ -415,3 +415,34 @@ def test_multi_line_text_is_a_literal_block_and_one_line_text_is_plain() -> None
     assert yaml_scalar("plain `code` text", 0) == "plain `code` text"
     assert yaml_scalar("  leading\nspace", 0) == '"  leading\\nspace"'
     assert yaml_scalar("tab\there", 0) == '"tab\\there"'
+
+
+def test_raw_html_in_the_documents_is_counted_by_kind_with_what_cards_make_of_it(
+    tmp_path: Path,
+) -> None:
+    document = tmp_path / "web.md"
+    document.write_text(
+        "# Web\n\n## HTML\n\n"
+        "Q: What is a line break?\nA: A `<br>` tag: one<br>two<br/>three.\n\n"
+        'Q: What does this show?\nA: <img src="https://example.com/a.png"> and <div>x</div>'
+        ' and <b style="x">bold</b> <!-- note --> and <img src="local.png">\n',
+        encoding="utf-8",
+    )
+
+    result = import_markdown([document], tmp_path / "out")
+
+    assert [(h.kind, h.count, h.line, h.outcome) for h in result.html] == [
+        ("<br>", 2, 5, "kept"),
+        (
+            "<img src=URL>",
+            1,
+            8,
+            "refused by check and build: save each image beside the topic file and give its path",
+        ),
+        ("<div>", 1, 8, "shown as text"),
+        ("<b>", 1, 8, "kept, without some of its attributes"),
+        ("<!-- -->", 1, 8, "shown as text"),
+        ("<img>", 1, 8, "kept"),
+    ]
+    # The text reads back as written, though the images are not there yet.
+    assert load_deck(tmp_path / "out", check_images=False).question_count == 2

@@ -397,6 +397,11 @@ def import_markdown(
         typer.echo(f"{file.topic.name}: {_count(len(file.topic.questions), 'question')}")
     for section in result.skipped:
         typer.echo(f"Skipped '{section.name}' ({section.path}:{section.line}): no questions")
+    for html in result.html:
+        typer.echo(
+            f"HTML {html.kind}: {_count(html.count, 'time')} (first at {html.path}:{html.line}), "
+            f"{html.outcome}"
+        )
     typer.echo(
         f"Wrote {_count(result.question_count, 'question')} in "
         f"{_count(len(result.files), 'topic')} to {result.output} "

@@ -31,6 +31,7 @@ from pathlib import Path
 import yaml
 from markdown_it import MarkdownIt
 
+from qa2anki import markup
 from qa2anki.errors import SourceError, ValidationError
 from qa2anki.files import write_files
 from qa2anki.ids import make_unique, new_deck_key, question_id, slug_from_words, slug_words
@@ -46,6 +47,7 @@ from qa2anki.loader import (
     not_utf8,
     read_deck_file,
 )
+from qa2anki.render import inline_tokens
 
 _HEADING_RE = re.compile(r" {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*$")
 _HEADING_CLOSE_RE = re.compile(r"(?:^|[ \t]+)#+$")
@@ -128,6 +130,18 @@ class TopicFile:
 
 
 @dataclass(frozen=True)
+class RawHtml:
+    """One kind of raw HTML in the documents (``<br>``, ``<img src=https:…>``): how often it
+    is there, where first, and what the cards make of it."""
+
+    kind: str
+    count: int
+    path: Path
+    line: int
+    outcome: str
+
+
+@dataclass(frozen=True)
 class ImportResult:
     """What an import wrote."""
 
@@ -136,6 +150,8 @@ class ImportResult:
     files: tuple[TopicFile, ...]
     skipped: tuple[SkippedSection, ...]
     output: Path
+    html: tuple[RawHtml, ...] = ()
+    """The raw HTML of the questions and answers, by kind, in the order first found."""
 
     @property
     def question_count(self) -> int:
@@ -180,7 +196,48 @@ def import_markdown(
     _check_output(output, texts, force=force)
     _check_reads_back(texts, files)
     write_files(output, {file_name: text.encode("utf-8") for file_name, text in texts.items()})
-    return ImportResult(deck_name, deck_key, tuple(files), imported.skipped, output)
+    return ImportResult(
+        deck_name, deck_key, tuple(files), imported.skipped, output, raw_html(imported.topics)
+    )
+
+
+def raw_html(topics: Sequence[ImportedTopic]) -> tuple[RawHtml, ...]:
+    """Count the raw HTML tags of the questions and answers by kind, and say what becomes of
+    each kind on the cards (see qa2anki.markup)."""
+    found: dict[str, RawHtml] = {}
+    for topic in topics:
+        for question in topic.questions:
+            for text in (question.q, question.a):
+                for token, _ in inline_tokens(text) if "<" in text else ():
+                    if token.type != "html_inline" or token.content.startswith("</"):
+                        continue  # a closing tag goes with its opening one
+                    kind, outcome = _html_kind(token.content)
+                    seen = found.get(kind)
+                    found[kind] = (
+                        RawHtml(kind, 1, question.path, question.line, outcome)
+                        if seen is None
+                        else RawHtml(kind, seen.count + 1, seen.path, seen.line, seen.outcome)
+                    )
+    return tuple(found.values())
+
+
+def _html_kind(raw: str) -> tuple[str, str]:
+    tag = markup.parse_tag(raw)
+    if tag is None:
+        return ("<!-- -->" if raw.startswith("<!--") else "<!…>"), "shown as text"
+    kind = f"<{tag.name}>"
+    src = markup.image_src(raw)
+    if src is not None and _URL_RE.match(src):
+        return "<img src=URL>", (
+            "refused by check and build: save each image beside the topic file and give its path"
+        )
+    kept = markup.keep(raw)
+    if kept.html is None:
+        return kind, "shown as text"
+    return kind, "kept, without some of its attributes" if kept.dropped else "kept"
+
+
+_URL_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]+:")
 
 
 def read_documents(paths: Sequence[Path]) -> ImportedDocuments:
@@ -793,7 +850,8 @@ def _check_reads_back(texts: dict[str, str], files: Sequence[TopicFile]) -> None
         folder = Path(scratch)
         for file_name, text in texts.items():
             (folder / file_name).write_text(text, encoding="utf-8")
-        deck = load_deck(folder)
+        # Images are the documents' to bring: only the text must read back the same.
+        deck = load_deck(folder, check_images=False)
     loaded = [(t.name, [(q.id, q.q, q.a) for q in t.questions]) for t in deck.topics]
     written = [
         (f.topic.name, [(qid, q.q, q.a) for qid, q in zip(f.ids, f.topic.questions, strict=True)])

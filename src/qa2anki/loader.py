@@ -221,13 +221,16 @@ def ids_command(source: Path) -> str:
     return f"qa2anki ids {shlex.quote(str(source))} --write"
 
 
-def load_deck(source: Path) -> Deck:
+def load_deck(source: Path, *, check_images: bool = True) -> Deck:
     """Read and validate the deck in ``source``, reporting every problem at once.
+
+    With ``check_images`` false the images are neither looked for nor checked (the deck has
+    none): the importer reads back the YAML it is about to write, before any image is there.
 
     Raises:
         ValidationError: the sources have problems; ``problems`` holds each of them.
     """
-    return _load(source, _Problems())
+    return _load(source, _Problems(), check_images=check_images)
 
 
 def load_deck_allowing_missing_ids(source: Path) -> tuple[Deck, list[MissingId]]:
@@ -243,7 +246,7 @@ def load_deck_allowing_missing_ids(source: Path) -> tuple[Deck, list[MissingId]]
     return deck, list(problems.missing_ids or ())
 
 
-def _load(source: Path, problems: _Problems) -> Deck:
+def _load(source: Path, problems: _Problems, *, check_images: bool = True) -> Deck:
     entries = _list_folder(source, problems)
     header = _read_deck_header(source, entries, problems)
     topics = [
@@ -261,7 +264,7 @@ def _load(source: Path, problems: _Problems) -> Deck:
     ]
     if header is not None and header.description:
         texts.append((source / DECK_FILE, header.description_line, header.description))
-    media, media_problems = find_media(texts, source)
+    media, media_problems = find_media(texts if check_images else [], source)
     for path, line, message in media_problems:
         problems.add(path, line, message)
     if problems.items or header is None:
