@@ -19,6 +19,7 @@ import qa2anki
 from conftest import DECK_YAML, FIXTURES, INVALID, QUESTIONS, fixed_key_suffix, write_sources
 from qa2anki import __version__, build, loader
 from qa2anki.cli import app
+from qa2anki.loader import load_deck
 from test_loader import INVALID_CASES, expected_problems
 
 runner = CliRunner()
@@ -406,13 +407,14 @@ def test_import_options(tmp_path: Path) -> None:
     assert forced.stdout.endswith(f"to {tmp_path} (deck 'N', key 'k')\n")
 
 
-def test_import_reports_malformed_documents(
+def test_import_strict_reports_questions_without_answers_as_problems(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(MARKDOWN_INVALID)
 
     result = runner.invoke(
-        app, ["import", "question-without-answer/notes.md", "-o", str(tmp_path / "out")]
+        app,
+        ["import", "question-without-answer/notes.md", "-o", str(tmp_path / "out"), "--strict"],
     )
 
     assert result.exit_code == 1
@@ -706,3 +708,32 @@ def test_import_reports_raw_html_by_kind(tmp_path: Path) -> None:
         f"HTML <div>: 1 time (first at {document}:3), shown as text\n"
         f"Wrote 1 question in 1 topic to {tmp_path / 'out'} (deck 'Web', key 'web-3f9c')\n"
     )
+
+
+def test_import_lists_the_questions_it_skips(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(FIXTURES / "markdown-invalid")
+    document = "question-without-answer/notes.md"
+    output = tmp_path / "out"
+
+    with fixed_key_suffix():
+        result = runner.invoke(app, ["import", document, "-o", str(output)])
+
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert result.stdout == (
+        "Basics: 1 question, 2 skipped (no answer)\n"
+        f"Skipped question 'What is one?' ({document}:3): a question without an answer "
+        "(no 'A:' after this 'Q:')\n"
+        f"Skipped question 'What is three?' ({document}:9): an empty answer (nothing after "
+        "'A:')\n"
+        f"Skipped question 'What is four?' ({document}:13): a question without an answer "
+        "(no 'A:' after this 'Q:')\n"
+        f"Skipped a question ({document}:17): a question without text (nothing after 'Q:')\n"
+        f"Skipped question 'What is five?' ({document}:20): a question without an answer "
+        "(no 'A:' after this 'Q:')\n"
+        f"Skipped 'More' ({document}:11): no answered questions\n"
+        f"Skipped 'Last' ({document}:15): no answered questions\n"
+        f"Wrote 1 question in 1 topic to {output} (deck 'Notes', key 'notes-3f9c')\n"
+    )
+    assert load_deck(output).question_count == 1

@@ -111,7 +111,7 @@ def test_malformed_documents_report_every_problem_with_its_line(
     output = tmp_path / "out"
 
     with pytest.raises(ValidationError) as caught:
-        import_markdown([Path(case) / "notes.md"], output)
+        import_markdown([Path(case) / "notes.md"], output, strict=True)
 
     expected = (MALFORMED / case / "expected.txt").read_text(encoding="utf-8").splitlines()
     assert [str(problem) for problem in caught.value.problems] == expected
@@ -446,3 +446,62 @@ def test_raw_html_in_the_documents_is_counted_by_kind_with_what_cards_make_of_it
     ]
     # The text reads back as written, though the images are not there yet.
     assert load_deck(tmp_path / "out", check_images=False).question_count == 2
+
+
+def test_questions_without_answers_are_skipped_and_listed_unless_strict(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same document that --strict refuses (see the question-without-answer fixture)."""
+    monkeypatch.chdir(MALFORMED)
+
+    result = import_markdown([Path("question-without-answer/notes.md")], tmp_path / "out")
+
+    assert [(q.topic, q.line, q.q) for q in result.unanswered] == [
+        ("Basics", 3, "What is one?"),
+        ("Basics", 9, "What is three?"),
+        ("More", 13, "What is four?"),
+        ("Last", 17, ""),
+        ("Last", 20, "What is five?"),
+    ]
+    expected = (MALFORMED / "question-without-answer" / "expected.txt").read_text("utf-8")
+    assert [f"{q.path}:{q.line}: {q.why}" for q in result.unanswered] == expected.splitlines()
+    deck = load_deck(tmp_path / "out")
+    assert [(t.name, [q.q for q in t.questions]) for t in deck.topics] == [
+        ("Basics", ["What is two?"])
+    ]
+
+
+@pytest.mark.parametrize(
+    "answer", ["TODO", "Answer here.", "*TBD*", "...", "…", "Coming soon!", "?", "- wip -"]
+)
+def test_a_placeholder_answer_is_no_answer(answer: str, tmp_path: Path) -> None:
+    document = tmp_path / "notes.md"
+    document.write_text(f"# N\n\nQ: One?\nA: {answer}\n\nQ: Two?\nA: Two.\n", "utf-8")
+
+    result = import_markdown([document], tmp_path / "out")
+
+    assert [(q.q, q.line, q.why) for q in result.unanswered] == [
+        ("One?", 4, f"a placeholder answer ('{answer}')")
+    ]
+    assert result.question_count == 1
+
+
+def test_answers_that_only_look_like_placeholders_are_answers(tmp_path: Path) -> None:
+    document = tmp_path / "notes.md"
+    document.write_text(
+        "# N\n\nQ: One?\nA: TODO lists help.\n\nQ: Two?\nA: `...` is Ellipsis.\n", "utf-8"
+    )
+
+    assert import_markdown([document], tmp_path / "out").unanswered == ()
+
+
+def test_a_document_of_only_unanswered_questions_is_one_problem(tmp_path: Path) -> None:
+    document = tmp_path / "notes.md"
+    document.write_text("# N\n\nQ: One?\nA: TODO\n\nQ: Two?\n", "utf-8")
+
+    with pytest.raises(ValidationError) as caught:
+        import_markdown([document], tmp_path / "out")
+
+    assert [str(p) for p in caught.value.problems] == [
+        f"{document}: no answered questions found: 2 without an answer (the first at {document}:4)"
+    ]

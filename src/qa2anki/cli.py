@@ -388,15 +388,31 @@ def import_markdown(
     force: Annotated[
         bool, typer.Option("--force", help="Overwrite files that exist in DIR.")
     ] = False,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict", help="Write nothing if a question has no answer (instead of skipping it)."
+        ),
+    ] = False,
 ) -> None:
     """Turn Markdown Q&A documents into a source folder (nothing is written on error)."""
     from qa2anki.importer import import_markdown as import_documents
 
-    result = import_documents(markdown, output, name=name, key=key, force=force)
+    result = import_documents(markdown, output, name=name, key=key, force=force, strict=strict)
     for file in result.files:
-        typer.echo(f"{file.topic.name}: {_count(len(file.topic.questions), 'question')}")
+        left_out = sum(1 for q in result.unanswered if q.topic == file.topic.name)
+        typer.echo(
+            f"{file.topic.name}: {_count(len(file.topic.questions), 'question')}"
+            + (f", {left_out} skipped (no answer)" if left_out else "")
+        )
+    for question in result.unanswered:
+        shown = question.q if len(question.q) <= 60 else question.q[:57] + "..."
+        what = f"question '{shown}'" if shown else "a question"
+        typer.echo(f"Skipped {what} ({question.path}:{question.line}): {question.why}")
+    unanswered_topics = {question.topic for question in result.unanswered}
     for section in result.skipped:
-        typer.echo(f"Skipped '{section.name}' ({section.path}:{section.line}): no questions")
+        none = "no answered questions" if section.name in unanswered_topics else "no questions"
+        typer.echo(f"Skipped '{section.name}' ({section.path}:{section.line}): {none}")
     for html in result.html:
         typer.echo(
             f"HTML {html.kind}: {_count(html.count, 'time')} (first at {html.path}:{html.line}), "

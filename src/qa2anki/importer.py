@@ -70,6 +70,12 @@ _EMPHASIS_RE = re.compile(r"(\*\*|__|\*|_)(?P<text>.+)\1")
 # A line that starts a new Markdown block, so a line break before it is no line break.
 _BLOCK_START_RE = re.compile(r" {0,3}(?:[-*+][ \t]|[0-9]{1,9}[.)][ \t]|#|>|```|~~~|\|)")
 _NOT_TEXT_RE = re.compile(r"[\ufffe\uffff]")
+# What people write where an answer is still to come.
+_PLACEHOLDER_RE = re.compile(
+    r"[\s*_.…-]*(?:answer here|your answer|todo|to do|tbd|tba|wip|coming soon|\?+|\.\.\.|…)"
+    r"[\s*_.…!:-]*",
+    re.IGNORECASE,
+)
 
 TOPIC_SLUG_WORDS = 6
 TOPIC_SLUG_LENGTH = 40
@@ -111,6 +117,17 @@ class SkippedSection:
 
 
 @dataclass(frozen=True)
+class UnansweredQuestion:
+    """A question that has no answer to import (none, an empty one, or a placeholder)."""
+
+    q: str
+    topic: str
+    path: Path
+    line: int
+    why: str
+
+
+@dataclass(frozen=True)
 class ImportedDocuments:
     """What the documents hold, in their order."""
 
@@ -118,6 +135,7 @@ class ImportedDocuments:
     default_name: str  # a deck name made from the first document's file name
     topics: tuple[ImportedTopic, ...]
     skipped: tuple[SkippedSection, ...]
+    unanswered: tuple[UnansweredQuestion, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -152,6 +170,8 @@ class ImportResult:
     output: Path
     html: tuple[RawHtml, ...] = ()
     """The raw HTML of the questions and answers, by kind, in the order first found."""
+    unanswered: tuple[UnansweredQuestion, ...] = ()
+    """The questions left out because they have no answer, in document order."""
 
     @property
     def question_count(self) -> int:
@@ -165,6 +185,7 @@ def import_markdown(
     name: str | None = None,
     key: str | None = None,
     force: bool = False,
+    strict: bool = False,
 ) -> ImportResult:
     """Read Markdown Q&A documents and write them as a source folder in ``output``.
 
@@ -175,13 +196,14 @@ def import_markdown(
         key: the deck's key; by default the key of the deck already in ``output`` (with
             ``force``), or one made from the deck's name with a random suffix.
         force: overwrite files that exist in ``output``.
+        strict: make a question without an answer a problem rather than leave it out.
 
     Raises:
         ValidationError: the documents or options have problems, or files would be
             overwritten; nothing was written.
         OutputError: the files could not be written; ``output`` is as it was.
     """
-    imported = read_documents(documents)
+    imported = read_documents(documents, strict=strict)
     existing = _existing_deck(output, force=force)
     if existing is not None:
         # Importing again into a deck's folder keeps its key, and so every note's GUID, and
@@ -197,7 +219,13 @@ def import_markdown(
     _check_reads_back(texts, files)
     write_files(output, {file_name: text.encode("utf-8") for file_name, text in texts.items()})
     return ImportResult(
-        deck_name, deck_key, tuple(files), imported.skipped, output, raw_html(imported.topics)
+        deck_name,
+        deck_key,
+        tuple(files),
+        imported.skipped,
+        output,
+        raw_html(imported.topics),
+        imported.unanswered,
     )
 
 
@@ -240,8 +268,10 @@ def _html_kind(raw: str) -> tuple[str, str]:
 _URL_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]+:")
 
 
-def read_documents(paths: Sequence[Path]) -> ImportedDocuments:
+def read_documents(paths: Sequence[Path], *, strict: bool = False) -> ImportedDocuments:
     """Read every document; report every problem in all of them at once.
+
+    A question without an answer is left out and listed, or with ``strict`` is a problem.
 
     Raises:
         ValidationError: a document cannot be read or has problems, or none has questions.
@@ -250,18 +280,28 @@ def read_documents(paths: Sequence[Path]) -> ImportedDocuments:
     title: str | None = None
     topics: list[ImportedTopic] = []
     skipped: list[SkippedSection] = []
+    unanswered: list[UnansweredQuestion] = []
     for path in paths:
         text = _read_text(path, problems)
         if text is None:
             continue
-        parsed = _DocumentReader(path, text, problems).read()
+        parsed = _DocumentReader(path, text, problems, strict=strict).read()
         title = title or parsed.title
         topics.extend(parsed.topics)
         skipped.extend(parsed.skipped)
+        unanswered.extend(parsed.unanswered)
     _check_topic_names(topics, problems)
     if not problems and not topics:
         where = paths[0] if len(paths) == 1 else None
-        problems.append(SourceError("no questions found (lines starting with 'Q:')", where))
+        if unanswered:
+            first = unanswered[0]
+            message = (
+                f"no answered questions found: {len(unanswered)} without an answer (the first "
+                f"at {first.path}:{first.line})"
+            )
+        else:
+            message = "no questions found (lines starting with 'Q:')"
+        problems.append(SourceError(message, where))
     if problems:
         raise ValidationError(problems)
     return ImportedDocuments(
@@ -269,6 +309,7 @@ def read_documents(paths: Sequence[Path]) -> ImportedDocuments:
         default_name=_name_from_file(paths[0]),
         topics=tuple(topics),
         skipped=tuple(skipped),
+        unanswered=tuple(unanswered),
     )
 
 
@@ -433,13 +474,18 @@ class _ParsedDocument:
     title: str | None
     topics: list[ImportedTopic]
     skipped: list[SkippedSection]
+    unanswered: list[UnansweredQuestion]
 
 
 class _DocumentReader:
     """Reads one document line by line into sections of questions."""
 
-    def __init__(self, path: Path, text: str, problems: list[SourceError]) -> None:
+    def __init__(
+        self, path: Path, text: str, problems: list[SourceError], *, strict: bool = False
+    ) -> None:
         self.path = path
+        self.strict = strict
+        self.unanswered: list[UnansweredQuestion] = []
         text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
         self.lines = text.split("\n")
         self.problems = problems
@@ -674,13 +720,25 @@ class _DocumentReader:
         q = clean_markdown(draft.q, draft.q_code)
         a = clean_markdown(draft.a, draft.a_code)
         if not q:
-            self.error(draft.line, "a question without text (nothing after 'Q:')")
+            self._unanswered(draft.line, q, "a question without text (nothing after 'Q:')")
         elif draft.a_line is None:
-            self.error(draft.line, "a question without an answer (no 'A:' after this 'Q:')")
+            self._unanswered(
+                draft.line, q, "a question without an answer (no 'A:' after this 'Q:')"
+            )
         elif not a:
-            self.error(draft.a_line, "an empty answer (nothing after 'A:')")
+            self._unanswered(draft.a_line, q, "an empty answer (nothing after 'A:')")
+        elif _PLACEHOLDER_RE.fullmatch(a):
+            self._unanswered(draft.a_line, q, f"a placeholder answer ('{a}')")
         else:
             self.sections[-1].questions.append(ImportedQuestion(q, a, self.path, draft.line))
+
+    def _unanswered(self, line: int, q: str, why: str) -> None:
+        """A question that has no answer: a problem when strict, else left out and listed."""
+        if self.strict:
+            self.error(line, why)
+        else:
+            topic = self.sections[-1].name or _name_from_file(self.path)
+            self.unanswered.append(UnansweredQuestion(q, topic, self.path, line, why))
 
     def _result(self) -> _ParsedDocument:
         headings = self.sections[1:]
@@ -699,7 +757,7 @@ class _DocumentReader:
                 topics.append(ImportedTopic(name, tuple(section.questions), self.path, line))
             elif section.name is not None and section.name != title:
                 skipped.append(SkippedSection(section.name, self.path, section.line))
-        return _ParsedDocument(title, topics, skipped)
+        return _ParsedDocument(title, topics, skipped, self.unanswered)
 
 
 def _read_text(path: Path, problems: list[SourceError]) -> str | None:
