@@ -737,3 +737,28 @@ def test_import_lists_the_questions_it_skips(
         f"Wrote 1 question in 1 topic to {output} (deck 'Notes', key 'notes-3f9c')\n"
     )
     assert load_deck(output).question_count == 1
+
+
+def test_import_update_reports_what_it_kept_added_and_removed(tmp_path: Path) -> None:
+    document = tmp_path / "geo.md"
+    output = tmp_path / "deck"
+    document.write_text(
+        "# Geo\n\nQ: Capital of France?\nA: Paris.\n\nQ: Capital of Spain?\nA: Madrid.\n", "utf-8"
+    )
+    with fixed_key_suffix():
+        runner.invoke(app, ["import", str(document), "-o", str(output)])
+    document.write_text(
+        "# Geo\n\nQ: The capital of France?\nA: Paris.\n\nQ: Capital of Peru?\nA: Lima.\n", "utf-8"
+    )
+
+    result = runner.invoke(app, ["import", str(document), "-o", str(output), "--update"])
+
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert result.stdout == (
+        "Geo: 2 questions\n"
+        "Kept the ids of 1 question (1 with edited text), 1 new\n"
+        "Kept for edited text: capital-france\n"
+        "No longer in the documents: capital-spain (their notes stay in Anki: see the next "
+        "build's report)\n"
+        f"Wrote 2 questions in 1 topic to {output} (deck 'Geo', key 'geo-3f9c')\n"
+    )

@@ -505,3 +505,80 @@ def test_a_document_of_only_unanswered_questions_is_one_problem(tmp_path: Path) 
     assert [str(p) for p in caught.value.problems] == [
         f"{document}: no answered questions found: 2 without an answer (the first at {document}:4)"
     ]
+
+
+GEO = """\
+# Geo
+
+## Europe
+
+Q: What is the capital of France?
+A: Paris.
+
+Q: What is the capital of Spain?
+A: Madrid.
+
+## Asia
+
+Q: What is the capital of Japan?
+A: Tokyo.
+"""
+
+GEO_EDITED = """\
+# Geo
+
+## Western Europe
+
+Q: What is the capital city of France?
+A: Paris, on the Seine.
+
+Q: What is the capital of Italy?
+A: Rome.
+
+## Asia
+
+Q: What is the capital of Japan?
+A: Tokyo.
+"""
+
+
+def test_update_keeps_the_ids_of_the_questions_the_deck_has(tmp_path: Path) -> None:
+    document = tmp_path / "geo.md"
+    document.write_text(GEO, encoding="utf-8")
+    output = tmp_path / "deck"
+    import_markdown([document], output)
+    before = {note.id: note.guid for note in package_deck(render_deck(load_deck(output))).notes}
+    document.write_text(GEO_EDITED, encoding="utf-8")
+
+    result = import_markdown([document], output, update=True)
+
+    deck = load_deck(output)
+    assert [(t.name, [q.id for q in t.questions]) for t in deck.topics] == [
+        ("Western Europe", ["capital-france", "capital-italy"]),
+        ("Asia", ["capital-japan"]),
+    ]
+    assert result.matches is not None
+    assert result.matches.similar == ("capital-france",)  # its text was edited
+    assert result.matches.removed == ("capital-spain",)  # Italy is another question
+    after = {note.id: note.guid for note in package_deck(render_deck(deck)).notes}
+    assert after["capital-france"] == before["capital-france"]
+    assert after["capital-japan"] == before["capital-japan"]
+    # The renamed section's file replaces the old one, which would be a topic of its own.
+    assert sorted(path.name for path in output.iterdir()) == [
+        "01-western-europe.yaml",
+        "02-asia.yaml",
+        "deck.yaml",
+    ]
+
+
+def test_update_needs_a_deck_to_update(tmp_path: Path) -> None:
+    document = tmp_path / "geo.md"
+    document.write_text(GEO, encoding="utf-8")
+
+    with pytest.raises(ValidationError) as caught:
+        import_markdown([document], tmp_path / "nothing", update=True)
+
+    assert [str(p) for p in caught.value.problems] == [
+        f"{tmp_path / 'nothing'}: --update needs the deck imported before, but there is no "
+        "deck.yaml"
+    ]

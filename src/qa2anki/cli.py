@@ -394,11 +394,21 @@ def import_markdown(
             "--strict", help="Write nothing if a question has no answer (instead of skipping it)."
         ),
     ] = False,
+    update: Annotated[
+        bool,
+        typer.Option(
+            "--update",
+            help="Import again into DIR's deck, keeping the ids (and so the reviews) of the "
+            "questions it has.",
+        ),
+    ] = False,
 ) -> None:
     """Turn Markdown Q&A documents into a source folder (nothing is written on error)."""
     from qa2anki.importer import import_markdown as import_documents
 
-    result = import_documents(markdown, output, name=name, key=key, force=force, strict=strict)
+    result = import_documents(
+        markdown, output, name=name, key=key, force=force, strict=strict, update=update
+    )
     for file in result.files:
         left_out = sum(1 for q in result.unanswered if q.topic == file.topic.name)
         typer.echo(
@@ -413,6 +423,21 @@ def import_markdown(
     for section in result.skipped:
         none = "no answered questions" if section.name in unanswered_topics else "no questions"
         typer.echo(f"Skipped '{section.name}' ({section.path}:{section.line}): {none}")
+    if result.matches is not None:
+        matches = result.matches
+        added = result.question_count - len(matches.kept)
+        typer.echo(
+            f"Kept the ids of {_count(len(matches.kept), 'question')} "
+            f"({len(matches.similar)} with edited text), {added} new"
+        )
+        if matches.similar:
+            typer.echo("Kept for edited text: " + ", ".join(matches.similar))
+        if matches.removed:
+            typer.echo(
+                "No longer in the documents: "
+                + ", ".join(matches.removed)
+                + " (their notes stay in Anki: see the next build's report)"
+            )
     for html in result.html:
         typer.echo(
             f"HTML {html.kind}: {_count(html.count, 'time')} (first at {html.path}:{html.line}), "

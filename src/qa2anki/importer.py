@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -32,9 +32,16 @@ import yaml
 from markdown_it import MarkdownIt
 
 from qa2anki import markup
-from qa2anki.errors import SourceError, ValidationError
+from qa2anki.errors import OutputError, SourceError, ValidationError
 from qa2anki.files import write_files
-from qa2anki.ids import make_unique, new_deck_key, question_id, slug_from_words, slug_words
+from qa2anki.ids import (
+    STOP_WORDS,
+    make_unique,
+    new_deck_key,
+    question_id,
+    slug_from_words,
+    slug_words,
+)
 from qa2anki.loader import (
     CONTROL_RE,
     DECK_FILE,
@@ -47,6 +54,7 @@ from qa2anki.loader import (
     not_utf8,
     read_deck_file,
 )
+from qa2anki.model import Deck
 from qa2anki.render import inline_tokens
 
 _HEADING_RE = re.compile(r" {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*$")
@@ -172,6 +180,8 @@ class ImportResult:
     """The raw HTML of the questions and answers, by kind, in the order first found."""
     unanswered: tuple[UnansweredQuestion, ...] = ()
     """The questions left out because they have no answer, in document order."""
+    matches: IdMatches | None = None
+    """With ``update``: the ids kept and removed."""
 
     @property
     def question_count(self) -> int:
@@ -186,6 +196,7 @@ def import_markdown(
     key: str | None = None,
     force: bool = False,
     strict: bool = False,
+    update: bool = False,
 ) -> ImportResult:
     """Read Markdown Q&A documents and write them as a source folder in ``output``.
 
@@ -197,6 +208,9 @@ def import_markdown(
             ``force``), or one made from the deck's name with a random suffix.
         force: overwrite files that exist in ``output``.
         strict: make a question without an answer a problem rather than leave it out.
+        update: ``output`` holds the deck imported before: replace its topic files, keeping
+            the id of each question it still has (see ``match_ids``), so that Anki updates
+            those notes with their reviews.
 
     Raises:
         ValidationError: the documents or options have problems, or files would be
@@ -204,20 +218,30 @@ def import_markdown(
         OutputError: the files could not be written; ``output`` is as it was.
     """
     imported = read_documents(documents, strict=strict)
-    existing = _existing_deck(output, force=force)
+    previous = _previous_deck(output) if update else None
+    existing = _existing_deck(output, force=force or update)
     if existing is not None:
         # Importing again into a deck's folder keeps its key, and so every note's GUID, and
         # its name (Anki matches decks by name) and description, unless options say otherwise.
         key = key or existing.key
         name = name or existing.name
     deck_name, deck_key = _deck_name_and_key(imported, name, key)
-    files = plan_topic_files(imported.topics)
+    matches = match_ids(imported.topics, previous) if previous is not None else None
+    files = plan_topic_files(imported.topics, matches.kept if matches else None)
     description = existing.description if existing is not None else ""
     texts = {DECK_FILE: deck_yaml(deck_key, deck_name, description)}
     texts.update({file.name: topic_yaml(file.topic, file.ids) for file in files})
-    _check_output(output, texts, force=force)
+    stale = (
+        [] if previous is None else [t.path for t in previous.topics if t.path.name not in texts]
+    )
+    _check_output(output, texts, force=force or update, replaced={path.name for path in stale})
     _check_reads_back(texts, files)
     write_files(output, {file_name: text.encode("utf-8") for file_name, text in texts.items()})
+    for path in stale:  # the previous import's topic files that this one does not have
+        try:
+            path.unlink()
+        except OSError as exc:
+            raise OutputError(f"cannot remove: {exc.strerror or exc}", path) from None
     return ImportResult(
         deck_name,
         deck_key,
@@ -226,7 +250,25 @@ def import_markdown(
         output,
         raw_html(imported.topics),
         imported.unanswered,
+        matches,
     )
+
+
+def _previous_deck(output: Path) -> Deck:
+    """Return the deck ``--update`` updates.
+
+    Raises:
+        ValidationError: ``output`` holds no valid deck.
+    """
+    if not (output / DECK_FILE).is_file():
+        raise ValidationError(
+            [
+                SourceError(
+                    f"--update needs the deck imported before, but there is no {DECK_FILE}", output
+                )
+            ]
+        )
+    return load_deck(output, check_images=False)
 
 
 def raw_html(topics: Sequence[ImportedTopic]) -> tuple[RawHtml, ...]:
@@ -313,11 +355,15 @@ def read_documents(paths: Sequence[Path], *, strict: bool = False) -> ImportedDo
     )
 
 
-def plan_topic_files(topics: Sequence[ImportedTopic]) -> list[TopicFile]:
-    """Name a file for each topic (``01-basics.yaml``) and choose each question's id."""
+def plan_topic_files(
+    topics: Sequence[ImportedTopic], kept: Mapping[ImportedQuestion, str] | None = None
+) -> list[TopicFile]:
+    """Name a file for each topic (``01-basics.yaml``) and choose each question's id: the one
+    in ``kept`` (see ``match_ids``), or a new one that no question had before."""
+    kept = kept or {}
     width = max(2, len(str(len(topics))))
     slugs: set[str] = set()
-    ids: set[str] = set()
+    ids: set[str] = set(kept.values())
     files = []
     for number, topic in enumerate(topics, start=1):
         slug = slug_from_words(slug_words(topic.name), TOPIC_SLUG_WORDS, TOPIC_SLUG_LENGTH)
@@ -325,11 +371,69 @@ def plan_topic_files(topics: Sequence[ImportedTopic]) -> list[TopicFile]:
         slugs.add(slug)
         topic_ids = []
         for question in topic.questions:
-            qid = question_id(question.q, ids)
+            qid = kept.get(question) or question_id(question.q, ids)
             ids.add(qid)
             topic_ids.append(qid)
         files.append(TopicFile(f"{number:0{width}d}-{slug}.yaml", topic, tuple(topic_ids)))
     return files
+
+
+@dataclass(frozen=True)
+class IdMatches:
+    """How ``--update`` matched the imported questions to the deck's: by id, each kept one."""
+
+    kept: Mapping[ImportedQuestion, str]
+    similar: tuple[str, ...]
+    """The ids kept for a question whose text changed."""
+    removed: tuple[str, ...]
+    """The ids of the deck's questions that no imported question matched."""
+
+
+def match_ids(topics: Sequence[ImportedTopic], previous: Deck) -> IdMatches:
+    """Give each imported question the id of the deck's question with the same text, or else
+    of the one whose telling words are most alike (see ``_similarity``), each id once.
+
+    A wrong match is worse than none: it would put another question on a note, with that
+    note's reviews.  So "the capital of Spain" never becomes "the capital of Italy".
+    """
+    questions = [question for topic in topics for question in topic.questions]
+    left = {q.id: q.q for topic in previous.topics for q in topic.questions}
+    by_text: dict[str, list[str]] = {}
+    for qid, text in left.items():
+        by_text.setdefault(text, []).append(qid)
+    kept: dict[ImportedQuestion, str] = {}
+    for question in questions:
+        same = by_text.get(question.q)
+        if same:
+            kept[question] = same.pop(0)
+            del left[kept[question]]
+    similar = []
+    for question in questions:
+        if question in kept or not left:
+            continue
+        best = max(left, key=lambda qid: _similarity(left[qid], question.q))
+        if _similarity(left[best], question.q) >= SIMILAR:
+            kept[question] = best
+            similar.append(best)
+            del left[best]
+    return IdMatches(kept, tuple(similar), tuple(left))
+
+
+# How many of two questions' telling words (those an id is made of) they must share, of all
+# the telling words of either, for an edited question to keep its id.
+SIMILAR = 0.6
+
+
+def _similarity(a: str, b: str) -> float:
+    """Return the share of telling words the two texts have in common (0 to 1)."""
+    words_a, words_b = _telling_words(a), _telling_words(b)
+    if not words_a or not words_b:
+        return 0.0
+    return len(words_a & words_b) / len(words_a | words_b)
+
+
+def _telling_words(text: str) -> frozenset[str]:
+    return frozenset(word for word in slug_words(text) if word not in STOP_WORDS)
 
 
 def deck_yaml(key: str, name: str, description: str = "") -> str:
@@ -874,8 +978,11 @@ def _deck_name_and_key(
     return deck_name, deck_key
 
 
-def _check_output(output: Path, texts: dict[str, str], *, force: bool) -> None:
-    """Refuse to overwrite files without ``force``, and to mix with other topic files."""
+def _check_output(
+    output: Path, texts: dict[str, str], *, force: bool, replaced: set[str] | None = None
+) -> None:
+    """Refuse to overwrite files without ``force``, and to mix with other topic files (but
+    those ``replaced``, which the import removes)."""
     problems = []
     if output.exists() and not output.is_dir():
         problems.append(SourceError("exists and is not a folder", output))
@@ -890,7 +997,11 @@ def _check_output(output: Path, texts: dict[str, str], *, force: bool) -> None:
             if path.name in texts:
                 if not force:
                     problems.append(SourceError("exists; use --force to overwrite it", path))
-            elif path.suffix in TOPIC_SUFFIXES and not path.name.startswith("."):
+            elif (
+                path.suffix in TOPIC_SUFFIXES
+                and not path.name.startswith(".")
+                and path.name not in (replaced or set())
+            ):
                 problems.append(
                     SourceError(
                         "would be read as a topic of the imported deck; move it away or import "
