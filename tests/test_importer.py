@@ -12,10 +12,12 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from conftest import FIXTURES, QUESTIONS, fixed_key_suffix, write_sources
+from qa2anki.build import build_deck
 from qa2anki.errors import OutputError, ValidationError
 from qa2anki.importer import (
     ImportedQuestion,
     ImportedTopic,
+    ImportResult,
     clean_markdown,
     import_markdown,
     read_documents,
@@ -402,7 +404,7 @@ def test_written_yaml_reads_back_as_the_same_text(
     (folder / "deck.yaml").write_text(f"key: k\nname: {yaml_scalar(name, 0)}\n", "utf-8")
     (folder / "01-t.yaml").write_text(topic_yaml(topic, ["x"]), "utf-8")
 
-    deck = load_deck(folder)
+    deck = load_deck(folder, check_images=False)  # the text is the subject, not images
 
     assert deck.name == name
     (loaded,) = deck.topics
@@ -472,7 +474,7 @@ def test_questions_without_answers_are_skipped_and_listed_unless_strict(
 
 
 @pytest.mark.parametrize(
-    "answer", ["TODO", "Answer here.", "*TBD*", "...", "…", "Coming soon!", "?", "- wip -"]
+    "answer", ["TODO", "Answer here.", "*TBD*", "...", "…", "Coming soon!", "- TODO -"]
 )
 def test_a_placeholder_answer_is_no_answer(answer: str, tmp_path: Path) -> None:
     document = tmp_path / "notes.md"
@@ -486,11 +488,13 @@ def test_a_placeholder_answer_is_no_answer(answer: str, tmp_path: Path) -> None:
     assert result.question_count == 1
 
 
-def test_answers_that_only_look_like_placeholders_are_answers(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "answer", ["TODO lists help.", "`...` is Ellipsis.", "todo", "??", "?", "to do", "WIP"]
+)
+def test_answers_that_only_look_like_placeholders_are_answers(answer: str, tmp_path: Path) -> None:
+    """ "todo" is Spanish for "everything", "??" JavaScript's nullish coalescing operator."""
     document = tmp_path / "notes.md"
-    document.write_text(
-        "# N\n\nQ: One?\nA: TODO lists help.\n\nQ: Two?\nA: `...` is Ellipsis.\n", "utf-8"
-    )
+    document.write_text(f"# N\n\nQ: One?\nA: {answer}\n", "utf-8")
 
     assert import_markdown([document], tmp_path / "out").unanswered == ()
 
@@ -582,3 +586,114 @@ def test_update_needs_a_deck_to_update(tmp_path: Path) -> None:
         f"{tmp_path / 'nothing'}: --update needs the deck imported before, but there is no "
         "deck.yaml"
     ]
+
+
+def import_twice(
+    tmp_path: Path, first: str, second: str, *, update: bool = False, force: bool = False
+) -> tuple[dict[str, str], ImportResult]:
+    """Import ``first``, then ``second`` over it; return the first's ids by answer, and the
+    second import's result (its ids by answer are in the folder)."""
+    document = tmp_path / "notes.md"
+    document.write_text(first, encoding="utf-8")
+    import_markdown([document], tmp_path / "deck")
+    before = {q.a: q.id for t in load_deck(tmp_path / "deck").topics for q in t.questions}
+    document.write_text(second, encoding="utf-8")
+    return before, import_markdown([document], tmp_path / "deck", update=update, force=force)
+
+
+def ids_by_answer(folder: Path) -> dict[str, str]:
+    return {q.a: q.id for t in load_deck(folder).topics for q in t.questions}
+
+
+PYTHON_LIST = "## Python\n\nQ: What is a list?\nA: A mutable sequence.\n\n"
+LISP_LIST = "## Lisp\n\nQ: What is a list?\nA: Cons cells.\n\n"
+TWO_LISTS = "# N\n\n" + PYTHON_LIST + LISP_LIST
+
+
+def test_the_same_question_in_two_topics_keeps_its_id_by_topic(tmp_path: Path) -> None:
+    swapped = "# N\n\n" + LISP_LIST + PYTHON_LIST
+
+    before, _ = import_twice(tmp_path, TWO_LISTS, swapped, update=True)
+
+    assert ids_by_answer(tmp_path / "deck") == before
+
+
+def test_a_removed_question_never_gives_its_id_to_another(tmp_path: Path) -> None:
+    lisp_only = (
+        "# N\n\n## Lisp\n\nQ: What is a list?\nA: Cons cells.\n\nQ: Sort method?\nA: None.\n"
+    )
+
+    before, result = import_twice(tmp_path, TWO_LISTS, lisp_only, update=True)
+
+    after = ids_by_answer(tmp_path / "deck")
+    assert after["Cons cells."] == before["Cons cells."] == "list-2"
+    assert after["None."] not in before.values()
+    assert result.matches is not None
+    assert result.matches.removed == ("list",)
+
+
+def test_an_edited_question_with_another_answer_is_a_new_question(tmp_path: Path) -> None:
+    question = "# N\n\nQ: What is the difference between a list and a {} in Python?\nA: {}\n"
+    first = question.format("tuple", "A tuple is immutable.")
+    second = question.format("set", "A set has no order and no duplicates.")
+
+    before, result = import_twice(tmp_path, first, second, update=True)
+
+    assert result.matches is not None
+    assert result.matches.similar == ()
+    assert set(ids_by_answer(tmp_path / "deck").values()).isdisjoint(before.values())
+
+
+def test_the_most_alike_pairs_are_matched_first(tmp_path: Path) -> None:
+    first = (
+        "# N\n\nQ: How do you reverse a Python list quickly?\nA: With reversed() or [::-1].\n\n"
+        "Q: How do you sort a Python list?\nA: With sort() in place, or sorted().\n"
+    )
+    second = (
+        "# N\n\nQ: How do you sort a Python list in reverse?\nA: With reversed() or [::-1].\n\n"
+        "Q: How do you sort a Python list in place?\nA: With sort() in place, or sorted().\n"
+    )
+
+    before, _ = import_twice(tmp_path, first, second, update=True)
+
+    assert ids_by_answer(tmp_path / "deck") == before
+
+
+def test_a_failed_update_leaves_the_folder_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    document = tmp_path / "notes.md"
+    document.write_text("# N\n\n## Old name\n\nQ: One?\nA: One.\n", encoding="utf-8")
+    import_markdown([document], tmp_path / "deck")
+    before = folder_texts(tmp_path / "deck")
+    document.write_text("# N\n\n## New name\n\nQ: One?\nA: One.\n", encoding="utf-8")
+
+    def broken(folder: Path, files: object) -> None:
+        raise OutputError("cannot write: disk full", folder)
+
+    monkeypatch.setattr("qa2anki.importer.write_files", broken)
+    with pytest.raises(OutputError):
+        import_markdown([document], tmp_path / "deck", update=True)
+
+    assert folder_texts(tmp_path / "deck") == before
+
+
+def test_ids_the_state_file_records_are_kept_even_when_their_files_are_gone(
+    tmp_path: Path,
+) -> None:
+    """The deck was built (so Anki has its notes), then its topic files were deleted by hand
+    and the documents imported again with --force: the state file still knows the ids."""
+    document = tmp_path / "notes.md"
+    document.write_text(TWO_LISTS, encoding="utf-8")
+    output = tmp_path / "deck"
+    import_markdown([document], output)
+    build_deck(output, tmp_path / "deck.apkg")
+    for topic_file in output.glob("0*.yaml"):
+        topic_file.unlink()
+    document.write_text("# N\n\n" + LISP_LIST + "Q: Sort method?\nA: None.\n", "utf-8")
+
+    result = import_markdown([document], output, force=True)
+
+    assert ids_by_answer(output) == {"Cons cells.": "list-2", "None.": "sort-method"}
+    assert result.matches is not None
+    assert result.matches.removed == ("list",)

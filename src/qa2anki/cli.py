@@ -438,6 +438,8 @@ def import_markdown(
                 + ", ".join(matches.removed)
                 + " (their notes stay in Anki: see the next build's report)"
             )
+    for path in result.removed_files:
+        typer.echo(f"Removed {path}: the documents no longer make this topic")
     for html in result.html:
         typer.echo(
             f"HTML {html.kind}: {_count(html.count, 'time')} (first at {html.path}:{html.line}), "

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -32,7 +32,7 @@ import yaml
 from markdown_it import MarkdownIt
 
 from qa2anki import markup
-from qa2anki.errors import OutputError, SourceError, ValidationError
+from qa2anki.errors import OutputError, SourceError, StateError, ValidationError
 from qa2anki.files import write_files
 from qa2anki.ids import (
     STOP_WORDS,
@@ -56,6 +56,7 @@ from qa2anki.loader import (
 )
 from qa2anki.model import Deck
 from qa2anki.render import inline_tokens
+from qa2anki.state import read_state, state_path
 
 _HEADING_RE = re.compile(r" {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*$")
 _HEADING_CLOSE_RE = re.compile(r"(?:^|[ \t]+)#+$")
@@ -78,11 +79,10 @@ _EMPHASIS_RE = re.compile(r"(\*\*|__|\*|_)(?P<text>.+)\1")
 # A line that starts a new Markdown block, so a line break before it is no line break.
 _BLOCK_START_RE = re.compile(r" {0,3}(?:[-*+][ \t]|[0-9]{1,9}[.)][ \t]|#|>|```|~~~|\|)")
 _NOT_TEXT_RE = re.compile(r"[\ufffe\uffff]")
-# What people write where an answer is still to come.
+# What people write where an answer is still to come ("todo" is also Spanish, "??" an
+# operator: only the capitalised markers count).
 _PLACEHOLDER_RE = re.compile(
-    r"[\s*_.…-]*(?:answer here|your answer|todo|to do|tbd|tba|wip|coming soon|\?+|\.\.\.|…)"
-    r"[\s*_.…!:-]*",
-    re.IGNORECASE,
+    r"[\s*_-]*(?:TODO|TBD|(?i:answer here|your answer here|coming soon)|\.\.\.|…)[\s*_.!-]*"
 )
 
 TOPIC_SLUG_WORDS = 6
@@ -181,7 +181,9 @@ class ImportResult:
     unanswered: tuple[UnansweredQuestion, ...] = ()
     """The questions left out because they have no answer, in document order."""
     matches: IdMatches | None = None
-    """With ``update``: the ids kept and removed."""
+    """Importing over a deck (``update``, ``force``): the ids kept and removed."""
+    removed_files: tuple[Path, ...] = ()
+    """With ``update``: the deck's topic files that the documents no longer make."""
 
     @property
     def question_count(self) -> int:
@@ -218,7 +220,7 @@ def import_markdown(
         OutputError: the files could not be written; ``output`` is as it was.
     """
     imported = read_documents(documents, strict=strict)
-    previous = _previous_deck(output) if update else None
+    previous = _previous_deck(output) if update else _deck_to_keep(output) if force else None
     existing = _existing_deck(output, force=force or update)
     if existing is not None:
         # Importing again into a deck's folder keeps its key, and so every note's GUID, and
@@ -226,22 +228,23 @@ def import_markdown(
         key = key or existing.key
         name = name or existing.name
     deck_name, deck_key = _deck_name_and_key(imported, name, key)
-    matches = match_ids(imported.topics, previous) if previous is not None else None
-    files = plan_topic_files(imported.topics, matches.kept if matches else None)
+    recorded = _recorded_questions(output, deck_key)
+    matches = (
+        match_ids(imported.topics, previous, recorded) if previous is not None or recorded else None
+    )
+    had = {q.id for topic in previous.topics for q in topic.questions} if previous else set()
+    files = plan_topic_files(
+        imported.topics, matches.kept if matches else None, had | set(recorded)
+    )
     description = existing.description if existing is not None else ""
     texts = {DECK_FILE: deck_yaml(deck_key, deck_name, description)}
     texts.update({file.name: topic_yaml(file.topic, file.ids) for file in files})
-    stale = (
-        [] if previous is None else [t.path for t in previous.topics if t.path.name not in texts]
-    )
+    # --update replaces the deck's topic files; --force only those of the same names.
+    topic_files = [topic.path for topic in previous.topics] if previous and update else []
+    stale = [path for path in topic_files if path.name not in texts]
     _check_output(output, texts, force=force or update, replaced={path.name for path in stale})
     _check_reads_back(texts, files)
-    write_files(output, {file_name: text.encode("utf-8") for file_name, text in texts.items()})
-    for path in stale:  # the previous import's topic files that this one does not have
-        try:
-            path.unlink()
-        except OSError as exc:
-            raise OutputError(f"cannot remove: {exc.strerror or exc}", path) from None
+    _replace_files(output, texts, stale)
     return ImportResult(
         deck_name,
         deck_key,
@@ -251,7 +254,55 @@ def import_markdown(
         raw_html(imported.topics),
         imported.unanswered,
         matches,
+        tuple(stale),
     )
+
+
+def _replace_files(output: Path, texts: Mapping[str, str], stale: Sequence[Path]) -> None:
+    """Write ``texts`` into ``output`` and remove the ``stale`` topic files, all or nothing.
+
+    The stale files are first moved aside under hidden names (which no loader reads), and
+    moved back if anything fails.
+    """
+    aside: list[tuple[Path, Path]] = []
+    try:
+        for path in stale:
+            hidden = path.with_name(f".{path.name}.replaced")
+            path.replace(hidden)
+            aside.append((path, hidden))
+        write_files(output, {name: text.encode("utf-8") for name, text in texts.items()})
+    except (OSError, OutputError) as exc:
+        for path, hidden in reversed(aside):
+            hidden.replace(path)
+        if isinstance(exc, OutputError):
+            raise
+        raise OutputError(f"cannot remove: {exc.strerror or exc}", Path(exc.filename)) from None
+    for _, hidden in aside:
+        hidden.unlink(missing_ok=True)
+
+
+def _recorded_questions(output: Path, key: str) -> dict[str, tuple[str, str]]:
+    """Return, from the state file in ``output``, each question's topic and text by id: every
+    question that builds of this deck (this key) have put in Anki."""
+    try:
+        state = read_state(state_path(output))
+    except StateError:
+        return {}  # damaged: the next build says so
+    if state.key != key:
+        return {}
+    root = f"{state.deck}::"
+    return {
+        qid: (entry.deck.removeprefix(root), entry.question) for qid, entry in state.notes.items()
+    }
+
+
+def _deck_to_keep(output: Path) -> Deck | None:
+    """Return the deck ``--force`` imports over, whose ids it keeps: None if there is none
+    that loads (its ``deck.yaml``'s problems are reported by ``_existing_deck``)."""
+    try:
+        return load_deck(output, check_images=False) if (output / DECK_FILE).is_file() else None
+    except ValidationError:
+        return None
 
 
 def _previous_deck(output: Path) -> Deck:
@@ -356,14 +407,17 @@ def read_documents(paths: Sequence[Path], *, strict: bool = False) -> ImportedDo
 
 
 def plan_topic_files(
-    topics: Sequence[ImportedTopic], kept: Mapping[ImportedQuestion, str] | None = None
+    topics: Sequence[ImportedTopic],
+    kept: Mapping[ImportedQuestion, str] | None = None,
+    reserved: Iterable[str] = (),
 ) -> list[TopicFile]:
     """Name a file for each topic (``01-basics.yaml``) and choose each question's id: the one
-    in ``kept`` (see ``match_ids``), or a new one that no question had before."""
+    in ``kept`` (see ``match_ids``), or a new one, never one of ``reserved`` (the ids a deck
+    had: a new question on an old id would update another question's note)."""
     kept = kept or {}
     width = max(2, len(str(len(topics))))
     slugs: set[str] = set()
-    ids: set[str] = set(kept.values())
+    ids: set[str] = {*kept.values(), *reserved}
     files = []
     for number, topic in enumerate(topics, start=1):
         slug = slug_from_words(slug_words(topic.name), TOPIC_SLUG_WORDS, TOPIC_SLUG_LENGTH)
@@ -389,39 +443,75 @@ class IdMatches:
     """The ids of the deck's questions that no imported question matched."""
 
 
-def match_ids(topics: Sequence[ImportedTopic], previous: Deck) -> IdMatches:
-    """Give each imported question the id of the deck's question with the same text, or else
-    of the one whose telling words are most alike (see ``_similarity``), each id once.
+def match_ids(
+    topics: Sequence[ImportedTopic],
+    previous: Deck | None,
+    recorded: Mapping[str, tuple[str, str]] | None = None,
+) -> IdMatches:
+    """Give each imported question the id of one of the deck's questions, each id once: the
+    one with the same text in the same topic, else with the same text, else an edited one.
 
-    A wrong match is worse than none: it would put another question on a note, with that
-    note's reviews.  So "the capital of Spain" never becomes "the capital of Italy".
+    An edited question keeps an id only when its question and its answer are both alike (see
+    SIMILAR, ANSWER_SIMILAR), the most alike pairs first: a wrong match is worse than none,
+    as it would put another question on a note, with that note's reviews.
+
+    ``recorded`` (id: topic and question text, from the state file) adds the questions that
+    builds have put in Anki and the sources no longer have (their topic files were removed).
     """
-    questions = [question for topic in topics for question in topic.questions]
-    left = {q.id: q.q for topic in previous.topics for q in topic.questions}
-    by_text: dict[str, list[str]] = {}
-    for qid, text in left.items():
-        by_text.setdefault(text, []).append(qid)
+    new = [(topic.name, question) for topic in topics for question in topic.questions]
+    # Each question the deck had: its topic, id, question and answer ("" where unknown).
+    old = [
+        (topic.name, question.id, question.q, question.a)
+        for topic in (previous.topics if previous else ())
+        for question in topic.questions
+    ]
+    in_deck = {qid for _, qid, _, _ in old}
+    old += [
+        (topic, qid, text, "")
+        for qid, (topic, text) in (recorded or {}).items()
+        if qid not in in_deck
+    ]
     kept: dict[ImportedQuestion, str] = {}
-    for question in questions:
-        same = by_text.get(question.q)
-        if same:
-            kept[question] = same.pop(0)
-            del left[kept[question]]
+    taken: set[str] = set()
+    for same_topic in (True, False):
+        ids: dict[tuple[str, str], list[str]] = {}
+        for topic_name, qid, text, _ in old:
+            if qid not in taken:
+                ids.setdefault((topic_name if same_topic else "", text), []).append(qid)
+        for topic_name, imported in new:
+            free = ids.get((topic_name if same_topic else "", imported.q))
+            if imported not in kept and free:
+                kept[imported] = free.pop(0)
+                taken.add(kept[imported])
+    pairs = sorted(
+        (
+            (_similarity(q, after.q) + _similarity(a, after.a), index, qid)
+            for index, (_, after) in enumerate(new)
+            if after not in kept
+            for _, qid, q, a in old
+            if qid not in taken
+            and _similarity(q, after.q) >= SIMILAR
+            and _similarity(a, after.a) >= ANSWER_SIMILAR
+        ),
+        key=lambda pair: (-pair[0], pair[1]),
+    )
     similar = []
-    for question in questions:
-        if question in kept or not left:
-            continue
-        best = max(left, key=lambda qid: _similarity(left[qid], question.q))
-        if _similarity(left[best], question.q) >= SIMILAR:
-            kept[question] = best
-            similar.append(best)
-            del left[best]
-    return IdMatches(kept, tuple(similar), tuple(left))
+    for _, index, qid in pairs:
+        imported = new[index][1]
+        if imported not in kept and qid not in taken:
+            kept[imported] = qid
+            taken.add(qid)
+            similar.append(qid)
+    removed = tuple(qid for _, qid, _, _ in old if qid not in taken)
+    return IdMatches(kept, tuple(similar), removed)
 
 
 # How many of two questions' telling words (those an id is made of) they must share, of all
-# the telling words of either, for an edited question to keep its id.
+# the telling words of either, and how many of their answers', for an edited question to
+# keep its id: "the capital city of France" (answer "Paris, on the Seine") keeps the id of
+# "the capital of France" ("Paris"), "a list and a set" does not take "a list and a tuple".
 SIMILAR = 0.6
+ANSWER_SIMILAR = 0.5
 
 
 def _similarity(a: str, b: str) -> float:
