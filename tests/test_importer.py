@@ -697,3 +697,42 @@ def test_ids_the_state_file_records_are_kept_even_when_their_files_are_gone(
     assert ids_by_answer(output) == {"Cons cells.": "list-2", "None.": "sort-method"}
     assert result.matches is not None
     assert result.matches.removed == ("list",)
+
+
+def test_a_renamed_topic_and_an_edited_twin_keep_their_own_ids(tmp_path: Path) -> None:
+    """Two topics ask the same question; one topic is renamed and the other's question
+    reworded: each keeps its own id, matched by its answer."""
+    empty = "Q: How do you make an empty one?\nA: {}\n\n"
+    first = (
+        "# N\n\n## Lists\n\n"
+        + empty.format("Write square brackets: [] or call list().")
+        + "## Tuples\n\n"
+        + empty.format("Write parentheses: () or call tuple().")
+    )
+    second = (
+        "# N\n\n## Lists\n\nQ: How do you make an empty list quickly?\n"
+        "A: Write square brackets: [] or call list().\n\n"
+        "## Tuple basics\n\n" + empty.format("Write parentheses: () or call tuple().")
+    )
+
+    before, _ = import_twice(tmp_path, first, second, update=True)
+
+    assert ids_by_answer(tmp_path / "deck") == before
+
+
+def test_a_fixed_typo_keeps_the_id(tmp_path: Path) -> None:
+    first = "# N\n\nQ: How do you reverse a lsit in Python?\nA: With reversed().\n"
+    second = "# N\n\nQ: How do you reverse a list in Python?\nA: With reversed().\n"
+
+    before, _ = import_twice(tmp_path, first, second, update=True)
+
+    assert ids_by_answer(tmp_path / "deck") == before
+
+
+def test_a_short_answer_alike_does_not_make_two_questions_one(tmp_path: Path) -> None:
+    first = "# N\n\nQ: Is Python dynamically typed?\nA: Yes.\n"
+    second = "# N\n\nQ: Is Python garbage collected?\nA: Yes.\n"
+
+    before, _ = import_twice(tmp_path, first, second, update=True)
+
+    assert set(ids_by_answer(tmp_path / "deck").values()).isdisjoint(before.values())

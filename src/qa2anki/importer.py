@@ -21,6 +21,7 @@ an answer, an unclosed code fence, text between the questions) is reported with 
 
 from __future__ import annotations
 
+import difflib
 import re
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
@@ -471,47 +472,75 @@ def match_ids(
         for qid, (topic, text) in (recorded or {}).items()
         if qid not in in_deck
     ]
+    by_text: dict[str, list[int]] = {}
+    for number, (_, _, text, _) in enumerate(old):
+        by_text.setdefault(text, []).append(number)
+    # Every candidate pair, scored: the same text in the same topic first, then the same text,
+    # then an edited question; within each, the more alike answer (and question) first.
+    pairs = []
+    for index, (topic_name, after) in enumerate(new):
+        same = by_text.get(after.q)
+        for number in same or range(len(old)):
+            topic, _, text, answer = old[number]
+            if same:
+                tier = 3 if topic == topic_name else 2
+                pairs.append((tier + _similarity(answer, after.a), index, number))
+            elif (alike := _alike(text, answer, after.q, after.a)) is not None:
+                pairs.append((1 + alike, index, number))
+    pairs.sort(key=lambda pair: (-pair[0], pair[1], pair[2]))
     kept: dict[ImportedQuestion, str] = {}
     taken: set[str] = set()
-    for same_topic in (True, False):
-        ids: dict[tuple[str, str], list[str]] = {}
-        for topic_name, qid, text, _ in old:
-            if qid not in taken:
-                ids.setdefault((topic_name if same_topic else "", text), []).append(qid)
-        for topic_name, imported in new:
-            free = ids.get((topic_name if same_topic else "", imported.q))
-            if imported not in kept and free:
-                kept[imported] = free.pop(0)
-                taken.add(kept[imported])
-    pairs = sorted(
-        (
-            (_similarity(q, after.q) + _similarity(a, after.a), index, qid)
-            for index, (_, after) in enumerate(new)
-            if after not in kept
-            for _, qid, q, a in old
-            if qid not in taken
-            and _similarity(q, after.q) >= SIMILAR
-            and _similarity(a, after.a) >= ANSWER_SIMILAR
-        ),
-        key=lambda pair: (-pair[0], pair[1]),
-    )
     similar = []
-    for _, index, qid in pairs:
-        imported = new[index][1]
+    for score, index, number in pairs:
+        imported, qid = new[index][1], old[number][1]
         if imported not in kept and qid not in taken:
             kept[imported] = qid
             taken.add(qid)
-            similar.append(qid)
+            if score < 2:
+                similar.append(qid)
     removed = tuple(qid for _, qid, _, _ in old if qid not in taken)
     return IdMatches(kept, tuple(similar), removed)
 
 
-# How many of two questions' telling words (those an id is made of) they must share, of all
-# the telling words of either, and how many of their answers', for an edited question to
-# keep its id: "the capital city of France" (answer "Paris, on the Seine") keeps the id of
-# "the capital of France" ("Paris"), "a list and a set" does not take "a list and a tuple".
+# How alike an edited question must be to keep an id (see _alike): the share of telling words
+# (those an id is made of) the questions and the answers share, of all those of either.
 SIMILAR = 0.6
 ANSWER_SIMILAR = 0.5
+# A typo fixed ("lsit"): how alike the question's characters (difflib's ratio) must be.
+TYPO_SIMILAR = 0.85
+# A question reworded, its answer kept: how alike the answers' characters, how long.
+SAME_ANSWER = 0.9
+SAME_ANSWER_LENGTH = 30
+
+
+def _alike(q_before: str, a_before: str, q_after: str, a_after: str) -> float | None:
+    """Return how alike an edited question is to one the deck had (0 to 1, below 1), or None
+    when it is another question.
+
+    It is the same question when its words and its answer's are mostly the same ("the capital
+    city of France", answer "Paris, on the Seine", was "the capital of France", "Paris"), when
+    only a typo changed in it, or when it was reworded and its long answer kept.  "A list and
+    a set" with its own answer is not "a list and a tuple".
+    """
+    words = _similarity(q_before, q_after)
+    answer = _similarity(a_before, a_after)
+    score = (words + answer) / 2.001  # below 1: never as alike as the same text
+    if words >= SIMILAR and answer >= ANSWER_SIMILAR:
+        return score
+    if answer >= ANSWER_SIMILAR and _ratio(q_before, q_after) >= TYPO_SIMILAR:
+        return score
+    if (
+        len(a_after) >= SAME_ANSWER_LENGTH
+        and words >= SIMILAR / 2
+        and _ratio(a_before, a_after) >= SAME_ANSWER
+    ):
+        return score
+    return None
+
+
+def _ratio(a: str, b: str) -> float:
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    return matcher.ratio() if matcher.real_quick_ratio() >= TYPO_SIMILAR / 2 else 0.0
 
 
 def _similarity(a: str, b: str) -> float:
