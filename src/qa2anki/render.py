@@ -405,20 +405,12 @@ _ANKI_LATEX_TAG_RE = re.compile(r"\[/?\$\$?\]")
 def _render_math_inline(
     self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
 ) -> str:
+    """A formula in a line; ``$$...$$`` in a line is one set on a line of its own."""
     token = tokens[idx]
     if _unsafe_tex(token):
         return escapeHtml(_tex_source(token))
-    return f'<span class="math">\\({escapeHtml(token.content)}\\)</span>'
-
-
-def _render_math_display(
-    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
-) -> str:
-    """``$$...$$`` inside a line: a formula set on a line of its own."""
-    token = tokens[idx]
-    if _unsafe_tex(token):
-        return escapeHtml(_tex_source(token))
-    return f'<span class="math">\\[{escapeHtml(token.content)}\\]</span>'
+    opening, closing = ("\\[", "\\]") if token.type == "math_inline_double" else ("\\(", "\\)")
+    return f'<span class="math">{opening}{escapeHtml(token.content)}{closing}</span>'
 
 
 def _render_math_block(
@@ -501,8 +493,8 @@ def _markdown() -> MarkdownIt:
     md.inline.ruler.before("math_inline", "anki_latex_tag", _anki_latex_tag)
     md.core.ruler.after("inline", "close_phrasing_tags", _close_phrasing_tags)
     md.add_render_rule("html_inline", _render_html_inline)
-    md.add_render_rule("math_inline", _render_math_inline)
-    md.add_render_rule("math_inline_double", _render_math_display)
+    for inline in ("math_inline", "math_inline_double"):
+        md.add_render_rule(inline, _render_math_inline)
     for block in ("math_block", "math_block_eqno"):
         md.add_render_rule(block, _render_math_block)
     return md
