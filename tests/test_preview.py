@@ -489,7 +489,8 @@ class TestWatch:
         finally:
             first.close()
 
-        assert result.exit_code == 1
+        assert (result.exit_code, result.stdout) == (1, "")
+        assert not (tmp_path / "two.html").exists()
         assert result.stderr == (
             f"cannot serve the preview on port {port}: Address already in use (choose another "
             "with --port, or 0 for any free one)\n"

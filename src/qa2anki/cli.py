@@ -303,8 +303,12 @@ def _watch_preview(
     from qa2anki.watch import LivePreview
 
     live = LivePreview(source, output, force=force)
-    _report_preview(live.build())
-    address = live.serve(port)
+    address = live.serve(port)  # first: a port in use is refused before anything is written
+    try:
+        _report_preview(live.build())
+    except Qa2AnkiError:
+        live.close()
+        raise
     typer.echo(f"Serving the preview at {address}; it reloads when a source changes. Ctrl-C stops.")
     if open_page:
         _open_page(address, address)
