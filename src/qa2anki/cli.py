@@ -150,7 +150,9 @@ def new(
         typer.echo(f"  {file}")
     typer.echo("Next:")
     if folder.resolve() != Path.cwd():
-        typer.echo(f"  cd {_shell_word(str(folder))}")
+        import shlex
+
+        typer.echo(f"  cd {shlex.quote(str(folder))}")
     typer.echo("  qa2anki preview --open   # see the cards")
     typer.echo(
         f"  qa2anki build            # write build/{made.key}.apkg; "
@@ -505,12 +507,6 @@ def schema(
     from qa2anki.schema import schema_json
 
     typer.echo(schema_json(kind), nl=False)
-
-
-def _shell_word(text: str) -> str:
-    import shlex
-
-    return shlex.quote(text)
 
 
 def _output_file(output: str | None) -> Path | None:

@@ -54,7 +54,9 @@ from qa2anki.loader import (
     load_deck,
     not_utf8,
     read_deck_file,
+    valid_deck_name,
 )
+from qa2anki.media import is_link
 from qa2anki.model import Deck
 from qa2anki.render import inline_tokens
 from qa2anki.state import read_state, state_path
@@ -266,18 +268,24 @@ def _replace_files(output: Path, texts: Mapping[str, str], stale: Sequence[Path]
     moved back if anything fails.
     """
     aside: list[tuple[Path, Path]] = []
-    try:
-        for path in stale:
-            hidden = path.with_name(f".{path.name}.replaced")
-            path.replace(hidden)
-            aside.append((path, hidden))
-        write_files(output, {name: text.encode("utf-8") for name, text in texts.items()})
-    except (OSError, OutputError) as exc:
+
+    def put_back() -> None:
         for path, hidden in reversed(aside):
             hidden.replace(path)
-        if isinstance(exc, OutputError):
-            raise
-        raise OutputError(f"cannot remove: {exc.strerror or exc}", Path(exc.filename)) from None
+
+    for path in stale:
+        hidden = path.with_name(f".{path.name}.replaced")
+        try:
+            path.replace(hidden)
+        except OSError as exc:
+            put_back()
+            raise OutputError(f"cannot remove: {exc.strerror or exc}", path) from None
+        aside.append((path, hidden))
+    try:
+        write_files(output, {name: text.encode("utf-8") for name, text in texts.items()})
+    except OutputError:
+        put_back()
+        raise
     for _, hidden in aside:
         hidden.unlink(missing_ok=True)
 
@@ -349,7 +357,7 @@ def _html_kind(raw: str) -> tuple[str, str]:
         return ("<!-- -->" if raw.startswith("<!--") else "<!…>"), "shown as text"
     kind = f"<{tag.name}>"
     src = markup.image_src(raw)
-    if src is not None and _URL_RE.match(src):
+    if src is not None and is_link(src):
         return "<img src=URL>", (
             "refused by check and build: save each image beside the topic file and give its path"
         )
@@ -357,9 +365,6 @@ def _html_kind(raw: str) -> tuple[str, str]:
     if kept.html is None:
         return kind, "shown as text"
     return kind, "kept, without some of its attributes" if kept.dropped else "kept"
-
-
-_URL_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]+:")
 
 
 def read_documents(paths: Sequence[Path], *, strict: bool = False) -> ImportedDocuments:
@@ -1076,7 +1081,7 @@ def _deck_name_and_key(
     problems = []
     deck_name = " ".join((name if name is not None else imported.title or "").split())
     deck_name = deck_name or imported.default_name
-    if not all(part.strip() for part in deck_name.split("::")):
+    if not valid_deck_name(deck_name):
         problems.append(
             SourceError(f"deck name '{deck_name}' has an empty part between '::'; use --name")
         )

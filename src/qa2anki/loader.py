@@ -658,7 +658,7 @@ def _read_deck_file(path: Path, problems: _Problems) -> DeckHeader | None:
         return None
     key = deck.slug("key", "deck key")
     name = deck.text("name", single_line=True)
-    if name is not None and not _valid_deck_name(name):
+    if name is not None and not valid_deck_name(name):
         deck.error(deck.values["name"], f"deck name {_quote(name)} has an empty part between '::'")
         name = None
     description = deck.text("description", required=False) or ""
@@ -846,7 +846,8 @@ def _quote(value: str, limit: int = 60) -> str:
     return f"'{shown}'"
 
 
-def _valid_deck_name(name: str) -> bool:
+def valid_deck_name(name: str) -> bool:
+    """Tell whether a deck name has no empty part between its '::'s (Anki's subdecks)."""
     return all(part.strip() for part in name.split("::"))
 
 

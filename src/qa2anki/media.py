@@ -208,12 +208,18 @@ def find_media(
     return finder.media(), problems
 
 
+def is_link(src: str) -> bool:
+    """Tell whether an image's ``src`` is a link (``https:``, ``data:`` ...), not a path."""
+    scheme = _SCHEME_RE.match(src)
+    return scheme is not None and len(scheme.group()) > 2  # not a Windows drive ("C:")
+
+
 def _target(folder: Path, src: str) -> Path:
     """Return the file an image's ``src`` names from ``folder``; refuse what is not a path."""
     if not src:
         raise _Refused("has no path")
     scheme = _SCHEME_RE.match(src)
-    if scheme and len(scheme.group()) > 2:  # not a Windows drive letter ("C:")
+    if scheme and is_link(src):
         name = scheme.group()[:-1].lower()
         if name in ("http", "https"):
             raise _Refused(

@@ -14,7 +14,7 @@ from qa2anki.errors import SourceError, ValidationError
 from qa2anki.files import write_files
 from qa2anki.ids import new_deck_key
 from qa2anki.importer import deck_yaml
-from qa2anki.loader import CONTROL_RE, DECK_FILE
+from qa2anki.loader import CONTROL_RE, DECK_FILE, valid_deck_name
 from qa2anki.schema import schema_json
 
 SOURCE_FOLDER = "questions"
@@ -115,7 +115,7 @@ def _name_problems(name: str) -> list[SourceError]:
         return [SourceError("the deck name is empty; give one with --name")]
     if CONTROL_RE.search(name):
         return [SourceError("the deck name contains a control character; give one with --name")]
-    if not all(part.strip() for part in name.split("::")):
+    if not valid_deck_name(name):
         return [SourceError(f"deck name '{name}' has an empty part between '::'; use --name")]
     return []
 
