@@ -135,17 +135,22 @@ def inline_tokens(text: str) -> Iterator[tuple[Token, int]]:
     markdown-it gives lines to blocks only: a token's line is found by looking for what it
     was written as (a tag, ``![``, a code span, a formula) in its block's source, in order.
     """
-    for block in parse_markdown(text):
+    return _inline_tokens(parse_markdown(text))
+
+
+def _inline_tokens(blocks: list[Token]) -> Iterator[tuple[Token, int]]:
+    for block in blocks:
         if block.type != "inline" or not block.children or block.map is None:
             continue
         source = block.content
         cursor = 0
         for child in block.children:
             start = cursor
-            found = source.find(_written_as(child), cursor) if _written_as(child) else -1
+            written = _written_as(child)
+            found = source.find(written, cursor) if written else -1
             if found >= 0:
                 start = found
-                cursor = found + len(_written_as(child))
+                cursor = found + len(written)
                 if child.type == "code_inline":  # past the code, to its closing backticks
                     closing = source.find(child.markup, cursor + len(child.content))
                     cursor = closing + len(child.markup) if closing >= 0 else cursor
@@ -171,13 +176,14 @@ def dropped_html(text: str) -> list[tuple[int, str]]:
     if not tex and not _TAG_START_RE.search(text):
         return []
     found: dict[tuple[int, str], None] = {}
-    for token, line in inline_tokens(text):
+    blocks = parse_markdown(text)
+    for token, line in _inline_tokens(blocks):
         if token.type == "html_inline":
             for message in markup.keep(token.content).dropped:
                 found[line, message] = None
         elif token.type.startswith("math") and (unsafe := _unsafe_tex(token)):
             found[line, _unsafe_tex_message(unsafe)] = None
-    for token in parse_markdown(text) if tex else ():
+    for token in blocks if tex else ():
         if token.type.startswith("math_block") and (unsafe := _unsafe_tex(token)):
             found[token.map[0] if token.map else 0, _unsafe_tex_message(unsafe)] = None
     return sorted(found, key=lambda warning: warning[0])  # stable: in order within a line
