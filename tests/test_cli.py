@@ -371,7 +371,8 @@ def test_import_prints_each_topic_then_where_it_wrote(tmp_path: Path) -> None:
     assert result.stdout == (
         "Python Basics: 2 questions\n"
         "Shell & Tools: 2 questions\n"
-        f"Skipped 'Next Steps' ({MARKDOWN / 'numbered-bold' / 'notes.md'}:34): no questions\n"
+        f"Skipped the text before the first heading ({MARKDOWN / 'numbered-bold' / 'notes.md'}:1)\n"
+        f"Skipped 'Next Steps' ({MARKDOWN / 'numbered-bold' / 'notes.md'}:34-37): no questions\n"
         f"Wrote 4 questions in 2 topics to {output} (deck 'Notes', key 'notes-3f9c')\n"
     )
     assert runner.invoke(app, ["check", str(output)]).exit_code == 0

@@ -15,6 +15,7 @@ from conftest import FIXTURES, QUESTIONS, fixed_key_suffix, write_sources
 from qa2anki.build import build_deck
 from qa2anki.errors import OutputError, ValidationError
 from qa2anki.importer import (
+    ImportedDocuments,
     ImportedQuestion,
     ImportedTopic,
     ImportResult,
@@ -60,7 +61,10 @@ def test_seed_builds_the_same_cards_as_the_shipped_questions(tmp_path: Path) -> 
     ]
     # The seed has no title: the deck is named after the file.
     assert (result.name, result.key) == ("Interview qa 100", "interview-qa-100-3f9c")
-    assert [section.name for section in result.skipped] == ["Next Steps"]
+    assert [(s.name, s.line, s.end, s.what) for s in result.skipped] == [
+        (None, 1, 1, "text before the first topic"),
+        ("Next Steps", 377, 381, "no questions"),
+    ]
 
 
 def test_seed_topic_files_are_named_and_counted(tmp_path: Path) -> None:
@@ -102,7 +106,50 @@ def test_every_style_has_a_fixture() -> None:
         "setext-headings",
         "indented-code",
         "answer-line-fence",
+        "heading-questions",
+        "bold-questions",
+        "details",
+        "table-questions",
+        "mixed",
     }
+
+
+def line_homes(documents: ImportedDocuments) -> dict[tuple[Path, int], list[str]]:
+    """Where each line of the documents went: a card, a skipped question, a skipped section,
+    or the structure (the heading that names a topic)."""
+    homes: dict[tuple[Path, int], list[str]] = {}
+
+    def home(path: Path, first: int, last: int, what: str) -> None:
+        for line in range(first, last + 1):
+            homes.setdefault((path, line), []).append(what)
+
+    for topic in documents.topics:
+        for question in topic.questions:
+            home(question.path, question.line, question.end, f"card {question.q!r}")
+    for unanswered in documents.unanswered:
+        home(unanswered.path, unanswered.start, unanswered.end, f"skipped {unanswered.q!r}")
+    for section in documents.skipped:
+        home(section.path, section.line, section.end, f"skipped section {section.name!r}")
+    for path, line in documents.structure:
+        home(path, line, line, "structure")
+    return homes
+
+
+@pytest.mark.parametrize("case", [*STYLE_CASES, "seed"])
+def test_every_line_ends_up_in_a_card_or_a_report(case: str) -> None:
+    folder = FIXTURES / "seed" if case == "seed" else STYLES / case
+    documents = sorted(folder.glob("*.md"))
+
+    imported = read_documents(documents)
+
+    homes = line_homes(imported)
+    rule = re.compile(r" {0,3}(?:(?:-[ \t]*){3,}|(?:\*[ \t]*){3,}|(?:_[ \t]*){3,})")
+    for path in documents:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            where = homes.get((path, number), [])
+            if not line.strip() or rule.fullmatch(line):
+                continue  # blank lines and rules hold no text
+            assert len(where) == 1, f"{path.name}:{number}: {line!r} is in {where or 'nothing'}"
 
 
 @pytest.mark.parametrize("case", MALFORMED_CASES)
@@ -736,3 +783,152 @@ def test_a_short_answer_alike_does_not_make_two_questions_one(tmp_path: Path) ->
     before, _ = import_twice(tmp_path, first, second, update=True)
 
     assert set(ids_by_answer(tmp_path / "deck").values()).isdisjoint(before.values())
+
+
+def read_one(
+    tmp_path: Path, text: str, question_level: int | None = None, topic_level: int | None = None
+) -> ImportedDocuments:
+    document = tmp_path / "notes.md"
+    document.write_text(text, encoding="utf-8")
+    return read_documents([document], question_level=question_level, topic_level=topic_level)
+
+
+def cards(documents: ImportedDocuments) -> list[tuple[str, str, str]]:
+    return [(t.name, q.q, q.a) for t in documents.topics for q in t.questions]
+
+
+def test_question_level_makes_headings_that_ask_nothing_questions(tmp_path: Path) -> None:
+    text = "## Basics\n\n### Lists\n\nMutable.\n\n### Tuples\n\nImmutable.\n"
+
+    with pytest.raises(ValidationError, match="no questions found"):
+        read_one(tmp_path, text)
+    assert cards(read_one(tmp_path, text, question_level=3)) == [
+        ("Basics", "Lists", "Mutable."),
+        ("Basics", "Tuples", "Immutable."),
+    ]
+
+
+def test_topic_level_folds_deeper_headings_into_its_topics(tmp_path: Path) -> None:
+    text = (
+        "# Python\n\n## Basics\n\n### Collections\n\n#### What is a list?\n\nMutable.\n\n"
+        "### Text\n\n#### What is a str?\n\nImmutable.\n"
+    )
+
+    assert [t.name for t in read_one(tmp_path, text).topics] == ["Collections", "Text"]
+    documents = read_one(tmp_path, text, topic_level=2)
+    assert cards(documents) == [
+        ("Basics", "What is a list?", "Mutable."),
+        ("Basics", "What is a str?", "Immutable."),
+    ]
+    # The title, the topic and the two headings that group its questions.
+    assert sorted(line for _, line in documents.structure) == [1, 3, 5, 11]
+
+
+def test_levels_that_contradict_each_other_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError) as caught:
+        read_one(tmp_path, "Q: a?\nA: b.\n", question_level=2, topic_level=2)
+
+    assert str(caught.value) == (
+        "--topic-level 2 must be above --question-level 2 (a smaller number)"
+    )
+
+
+def test_one_heading_that_asks_is_a_topic_not_a_question_level(tmp_path: Path) -> None:
+    documents = read_one(
+        tmp_path, "## Why Python?\n\nBecause.\n\n## Setup\n\nQ: How?\nA: With pip.\n"
+    )
+
+    assert cards(documents) == [("Setup", "How?", "With pip.")]
+    assert [(s.name, s.line, s.end) for s in documents.skipped] == [("Why Python?", 1, 3)]
+
+
+def test_a_heading_over_labelled_questions_is_their_topic(tmp_path: Path) -> None:
+    text = (
+        "## What is Git?\n\nQ: What is a commit?\nA: A snapshot.\n\n"
+        "## How do branches work?\n\nQ: What is a branch?\nA: A pointer.\n"
+    )
+
+    assert cards(read_one(tmp_path, text)) == [
+        ("What is Git?", "What is a commit?", "A snapshot."),
+        ("How do branches work?", "What is a branch?", "A pointer."),
+    ]
+
+
+def test_bold_lines_are_no_questions_where_labels_mark_them(tmp_path: Path) -> None:
+    text = "Q: Why test?\nA: To know.\n\n**Why does it matter?**\n\nIt saves time.\n"
+
+    assert cards(read_one(tmp_path, text)) == [
+        ("Notes", "Why test?", "To know.\n\n**Why does it matter?**\n\nIt saves time.")
+    ]
+
+
+def test_a_bold_line_that_asks_nothing_is_part_of_the_answer(tmp_path: Path) -> None:
+    text = "**What is a pod?**\n\nA group of containers.\n\n**Example:**\n\n**Note**\n\nSmall.\n"
+
+    assert cards(read_one(tmp_path, text)) == [
+        ("Notes", "What is a pod?", "A group of containers.\n\n**Example:**\n\n**Note**\n\nSmall.")
+    ]
+
+
+def test_a_fence_opened_on_a_list_items_line_is_code_in_the_answer(tmp_path: Path) -> None:
+    text = (
+        "Q: How do you list containers?\nA: Either\n- ```bash\n  docker ps\n  ```\n"
+        "- or `docker container ls`\n"
+    )
+
+    assert cards(read_one(tmp_path, text)) == [
+        (
+            "Notes",
+            "How do you list containers?",
+            "Either\n- ```bash\n  docker ps\n  ```\n- or `docker container ls`",
+        )
+    ]
+
+
+def test_an_unclosed_fence_on_a_list_items_line_is_reported_where_it_opens(
+    tmp_path: Path,
+) -> None:
+    with pytest.raises(ValidationError) as caught:
+        read_one(tmp_path, "Q: How?\nA: So:\n- ```bash\n  docker ps\n")
+
+    assert [problem.line for problem in caught.value.problems] == [3]
+    assert "code block (```) is never closed" in str(caught.value)
+
+
+def test_details_that_hide_part_of_an_answer_stay_in_it(tmp_path: Path) -> None:
+    text = (
+        "## What is a volume?\n\nStorage outside the container.\n\n<details>\n"
+        "<summary>Example output</summary>\n\n```\nweb-data\n```\n</details>\n\n"
+        "## What is a network?\n\nA way for containers to talk.\n"
+    )
+
+    assert cards(read_one(tmp_path, text))[0][2] == (
+        "Storage outside the container.\n\n<details>\n<summary>Example output</summary>\n\n"
+        "```\nweb-data\n```\n</details>"
+    )
+
+
+def test_details_that_go_wrong_are_reported_with_their_lines(tmp_path: Path) -> None:
+    text = (
+        "<details><summary>Answer</summary>\nAlone.\n</details>\n\n"
+        "<details>\n<summary>What is it?</summary>\n\nNever closed.\n"
+    )
+
+    with pytest.raises(ValidationError) as caught:
+        read_one(tmp_path, text)
+
+    assert [(problem.line, problem.message) for problem in caught.value.problems] == [
+        (1, "an answer without a question (no question before it)"),
+        (5, "a <details> block that is never closed (no </details>)"),
+    ]
+
+
+def test_a_heading_question_without_an_answer_is_skipped_and_listed(tmp_path: Path) -> None:
+    text = "## What is A?\n\nA letter.\n\n## What is B?\n\n---\n\n## What is C?\n\nAnother.\n"
+
+    documents = read_one(tmp_path, text)
+
+    assert [q.q for t in documents.topics for q in t.questions] == ["What is A?", "What is C?"]
+    assert [(q.q, q.line, q.why) for q in documents.unanswered] == [
+        ("What is B?", 5, "an empty answer")
+    ]

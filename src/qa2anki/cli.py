@@ -408,12 +408,42 @@ def import_markdown(
             "questions it has.",
         ),
     ] = False,
+    question_level: Annotated[
+        int | None,
+        typer.Option(
+            "--question-level",
+            min=1,
+            max=6,
+            metavar="N",
+            help="Headings of this level (## is 2) are questions, their sections the answers.",
+            show_default="the level whose headings are mostly questions",
+        ),
+    ] = None,
+    topic_level: Annotated[
+        int | None,
+        typer.Option(
+            "--topic-level",
+            min=1,
+            max=6,
+            metavar="N",
+            help="Headings of this level start topics; deeper ones are part of answers.",
+            show_default="every heading above the question level",
+        ),
+    ] = None,
 ) -> None:
     """Turn Markdown Q&A documents into a source folder (nothing is written on error)."""
     from qa2anki.importer import import_markdown as import_documents
 
     result = import_documents(
-        markdown, output, name=name, key=key, force=force, strict=strict, update=update
+        markdown,
+        output,
+        name=name,
+        key=key,
+        force=force,
+        strict=strict,
+        update=update,
+        question_level=question_level,
+        topic_level=topic_level,
     )
     for file in result.files:
         left_out = sum(1 for q in result.unanswered if q.topic == file.topic.name)
@@ -427,8 +457,16 @@ def import_markdown(
         typer.echo(f"Skipped {what} ({question.path}:{question.line}): {question.why}")
     unanswered_topics = {question.topic for question in result.unanswered}
     for section in result.skipped:
-        none = "no answered questions" if section.name in unanswered_topics else "no questions"
-        typer.echo(f"Skipped '{section.name}' ({section.path}:{section.line}): {none}")
+        where = f"{section.path}:{section.line}" + (
+            f"-{section.end}" if section.end > section.line else ""
+        )
+        what = section.what
+        if what == "no questions" and section.name in unanswered_topics:
+            what = "no answered questions"
+        if section.name is None:
+            typer.echo(f"Skipped the text before the first heading ({where})")
+        else:
+            typer.echo(f"Skipped '{section.name}' ({where}): {what}")
     if result.matches is not None:
         matches = result.matches
         added = result.question_count - len(matches.kept)

@@ -43,6 +43,8 @@ from qa2anki.ids import (
     slug_from_words,
     slug_words,
 )
+from qa2anki.layout import MARKER_RE as _MARKER_RE
+from qa2anki.layout import Details, Table, is_question, question_text, read_layout
 from qa2anki.loader import (
     CONTROL_RE,
     DECK_FILE,
@@ -70,12 +72,6 @@ _FENCE_CLOSE_RE = re.compile(r"[ \t]*(?P<fence>`{3,}|~{3,})[ \t]*$")
 _ITEM_RE = re.compile(r"(?P<indent> *)(?:(?P<bullet>[-*+]|[0-9]{1,9}[.)])(?P<gap> {1,4}))?")
 # A line's indentation and list marker, where tabs count as spaces to the next tab stop.
 _INDENT_RE = re.compile(r"[ \t]*(?:(?:[-*+]|[0-9]{1,9}[.)])[ \t]+)?")
-# "Q", "Question" ..., perhaps numbered: "Q1", "Question 3".
-_WORDS = r"(?:Q|A|Question|Answer|QUESTION|ANSWER)(?: ?[0-9]{1,4})?"
-_MARKER_RE = re.compile(
-    rf"(?:(?P<emph>\*\*|__|\*|_)(?P<emphasized>{_WORDS})(?:(?P=emph):|:(?P=emph))"
-    rf"|(?P<plain>{_WORDS}):)(?:[ \t]+|$)"
-)
 # "1-10: " (any dash) or "3. " before a heading's text numbers the sections; it is no name.
 _SECTION_NUMBER_RE = re.compile(r"[0-9]+(?:[ \t]*[-\u2013\u2014][ \t]*[0-9]+)?[ \t]*[:.)][ \t]+")
 _EMPHASIS_RE = re.compile(r"(\*\*|__|\*|_)(?P<text>.+)\1")
@@ -106,6 +102,8 @@ class ImportedQuestion:
     a: str
     path: Path
     line: int
+    end: int = field(default=0, compare=False)
+    """The last line of its text."""
 
 
 @dataclass(frozen=True)
@@ -120,11 +118,14 @@ class ImportedTopic:
 
 @dataclass(frozen=True)
 class SkippedSection:
-    """A heading whose section has no questions (a preface, "Next Steps")."""
+    """Text that is in no question: a section without questions (a preface, "Next Steps"),
+    or the text of a section before its first question."""
 
-    name: str
+    name: str | None  # None: the text before the document's first heading
     path: Path
     line: int
+    end: int
+    what: str = "no questions"
 
 
 @dataclass(frozen=True)
@@ -136,6 +137,9 @@ class UnansweredQuestion:
     path: Path
     line: int
     why: str
+    start: int = 0
+    end: int = 0
+    """The first and last line of its text."""
 
 
 @dataclass(frozen=True)
@@ -147,6 +151,8 @@ class ImportedDocuments:
     topics: tuple[ImportedTopic, ...]
     skipped: tuple[SkippedSection, ...]
     unanswered: tuple[UnansweredQuestion, ...] = ()
+    structure: tuple[tuple[Path, int], ...] = ()
+    """The lines that name things: topic headings, the title, a question table's header."""
 
 
 @dataclass(frozen=True)
@@ -202,6 +208,8 @@ def import_markdown(
     force: bool = False,
     strict: bool = False,
     update: bool = False,
+    question_level: int | None = None,
+    topic_level: int | None = None,
 ) -> ImportResult:
     """Read Markdown Q&A documents and write them as a source folder in ``output``.
 
@@ -216,13 +224,17 @@ def import_markdown(
         update: ``output`` holds the deck imported before: replace its topic files, keeping
             the id of each question it still has (see ``match_ids``), so that Anki updates
             those notes with their reviews.
+        question_level, topic_level: the heading levels of questions and of topics; by
+            default found from the documents (see ``layout.read_layout``).
 
     Raises:
         ValidationError: the documents or options have problems, or files would be
             overwritten; nothing was written.
         OutputError: the files could not be written; ``output`` is as it was.
     """
-    imported = read_documents(documents, strict=strict)
+    imported = read_documents(
+        documents, strict=strict, question_level=question_level, topic_level=topic_level
+    )
     previous = _previous_deck(output) if update else _deck_to_keep(output) if force else None
     existing = _existing_deck(output, force=force or update)
     if existing is not None:
@@ -367,7 +379,13 @@ def _html_kind(raw: str) -> tuple[str, str]:
     return kind, "kept, without some of its attributes" if kept.dropped else "kept"
 
 
-def read_documents(paths: Sequence[Path], *, strict: bool = False) -> ImportedDocuments:
+def read_documents(
+    paths: Sequence[Path],
+    *,
+    strict: bool = False,
+    question_level: int | None = None,
+    topic_level: int | None = None,
+) -> ImportedDocuments:
     """Read every document; report every problem in all of them at once.
 
     A question without an answer is left out and listed, or with ``strict`` is a problem.
@@ -376,19 +394,36 @@ def read_documents(paths: Sequence[Path], *, strict: bool = False) -> ImportedDo
         ValidationError: a document cannot be read or has problems, or none has questions.
     """
     problems: list[SourceError] = []
+    if question_level is not None and topic_level is not None and topic_level >= question_level:
+        problems.append(
+            SourceError(
+                f"--topic-level {topic_level} must be above --question-level {question_level} "
+                "(a smaller number)"
+            )
+        )
     title: str | None = None
     topics: list[ImportedTopic] = []
     skipped: list[SkippedSection] = []
     unanswered: list[UnansweredQuestion] = []
+    structure: list[tuple[Path, int]] = []
     for path in paths:
         text = _read_text(path, problems)
         if text is None:
             continue
-        parsed = _DocumentReader(path, text, problems, strict=strict).read()
+        reader = _DocumentReader(
+            path,
+            text,
+            problems,
+            strict=strict,
+            question_level=question_level,
+            topic_level=topic_level,
+        )
+        parsed = reader.read()
         title = title or parsed.title
         topics.extend(parsed.topics)
         skipped.extend(parsed.skipped)
         unanswered.extend(parsed.unanswered)
+        structure.extend((path, line) for line in parsed.structure)
     _check_topic_names(topics, problems)
     if not problems and not topics:
         where = paths[0] if len(paths) == 1 else None
@@ -399,7 +434,10 @@ def read_documents(paths: Sequence[Path], *, strict: bool = False) -> ImportedDo
                 f"at {first.path}:{first.line})"
             )
         else:
-            message = "no questions found (lines starting with 'Q:')"
+            message = (
+                "no questions found: mark them as 'Q:' and 'A:' lines, headings, bold lines, "
+                "<details> blocks or a table with Question and Answer columns"
+            )
         problems.append(SourceError(message, where))
     if problems:
         raise ValidationError(problems)
@@ -409,6 +447,7 @@ def read_documents(paths: Sequence[Path], *, strict: bool = False) -> ImportedDo
         topics=tuple(topics),
         skipped=tuple(skipped),
         unanswered=tuple(unanswered),
+        structure=tuple(structure),
     )
 
 
@@ -676,14 +715,21 @@ class _Draft:
     after_blank: bool = False
     # The least indentation of the indented code block the answer's last text is in, if any.
     code_indent: int | None = None
+    # No 'Q:' label marks it: a heading, a bold line, a <details> summary or a table row.
+    unlabelled: bool = False
+    heading: bool = False  # a heading: its answer runs to the next heading of its level
+    end: int = 0  # the last line with text
 
-    def add(self, line: str, *, code: bool = False, code_indent: int | None = None) -> None:
+    def add(
+        self, number: int, line: str, *, code: bool = False, code_indent: int | None = None
+    ) -> None:
         lines, flags = (self.q, self.q_code) if self.a_line is None else (self.a, self.a_code)
         lines.append(line)
         flags.append(code)
         self.after_blank = not line.strip()
         if line.strip():
             self.code_indent = code_indent
+            self.end = number
 
     def answer_started(self) -> bool:
         return self.a_line is not None and any(line.strip() for line in self.a)
@@ -695,6 +741,8 @@ class _Section:
     level: int
     line: int
     questions: list[ImportedQuestion] = field(default_factory=list)
+    text: list[int] = field(default_factory=list)  # the lines of text in no question
+    heading_lines: int = 1  # 2 for a setext heading's text and underline
 
 
 @dataclass(frozen=True)
@@ -703,21 +751,33 @@ class _ParsedDocument:
     topics: list[ImportedTopic]
     skipped: list[SkippedSection]
     unanswered: list[UnansweredQuestion]
+    structure: list[int]
 
 
 class _DocumentReader:
     """Reads one document line by line into sections of questions."""
 
     def __init__(
-        self, path: Path, text: str, problems: list[SourceError], *, strict: bool = False
+        self,
+        path: Path,
+        text: str,
+        problems: list[SourceError],
+        *,
+        strict: bool = False,
+        question_level: int | None = None,
+        topic_level: int | None = None,
     ) -> None:
         self.path = path
         self.strict = strict
         self.unanswered: list[UnansweredQuestion] = []
         text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
         self.lines = text.split("\n")
+        self.layout = read_layout(
+            self.lines, question_level=question_level, topic_level=topic_level
+        )
         self.problems = problems
         self.sections = [_Section(None, 0, 1)]
+        self.structure: list[int] = []
         self.draft: _Draft | None = None
 
     def error(self, line: int, message: str) -> None:
@@ -737,6 +797,15 @@ class _DocumentReader:
         line = _expand_indent(raw)
         if self._read_indented_code(number, raw, line):
             return index + 1
+        layout = self.layout
+        if index in layout.details:
+            return self._read_details(index, layout.details[index])
+        if index in layout.unclosed_details:
+            self.error(number, "a <details> block that is never closed (no </details>)")
+        if index in layout.tables:
+            return self._read_table(index, layout.tables[index])
+        if index in layout.item_fences:
+            return self._read_item_fence(index, layout.item_fences[index])
         fence = _FENCE_OPEN_RE.fullmatch(line)
         if fence:
             return self._read_fence(index, line, fence)
@@ -747,26 +816,124 @@ class _DocumentReader:
         number = index + 1
         heading = _HEADING_RE.fullmatch(line)
         if heading:
-            self._finish_question()
             text = _HEADING_CLOSE_RE.sub("", heading[2] or "")
-            self.sections.append(_Section(_topic_name(text), len(heading[1]), number))
+            self._read_heading(index, [line], text, len(heading[1]))
             return index + 1
         item = _ITEM_RE.match(line)
         assert item is not None  # every part of it is optional
         marker = _MARKER_RE.match(line, item.end())
         underline = self._setext_underline(index, line, marker)
         if underline:
-            self._finish_question()
             level = 1 if underline.startswith("=") else 2
-            self.sections.append(_Section(_topic_name(line), level, number))
+            self._read_heading(index, [line, self.lines[index + 1]], line, level)
             return index + 2
+        draft = self.draft
         if _RULE_RE.fullmatch(line):
+            if draft is not None and draft.heading:
+                self._add(number, line)
+            else:
+                self._finish_question()
+            return index + 1
+        if index in self.layout.bold and (draft is None or not draft.heading):
             self._finish_question()
+            self.draft = _Draft(number, item.end() if item["bullet"] else None, unlabelled=True)
+            self._add(number, self.layout.bold[index])
+            self.draft.a_line = number
             return index + 1
         if marker:
             return self._read_marker(index, line[marker.end() :], marker, item)
         self._read_text_line(number, line)
         return index + 1
+
+    def _read_heading(self, index: int, lines: Sequence[str], text: str, level: int) -> None:
+        """A heading starts a topic or a question, or is part of an answer."""
+        number = index + 1
+        known = index in self.layout.heading_levels
+        role = self.layout.heading_role(index, level) if known else "topic"
+        if role == "text":
+            for offset, line in enumerate(lines):
+                if self.draft is None:
+                    self._outside_question(number + offset, line)
+                else:
+                    self._add(number + offset, line)
+            return
+        self._finish_question()
+        if role == "group":
+            self.structure.extend(range(number, number + len(lines)))
+            return
+        if role == "question":
+            self.draft = _Draft(number, None, unlabelled=True, heading=True)
+            self._add(number, question_text(text))
+            self.draft.a_line = number
+            return
+        self.sections.append(_Section(_topic_name(text), level, number, heading_lines=len(lines)))
+
+    def _read_details(self, index: int, details: Details) -> int:
+        """A <details> block: a question (its summary) and its answer, or an answer."""
+        number = index + 1
+        draft = self.draft
+        if details.answer_only:
+            if draft is None or draft.answer_started():
+                self.error(number, "an answer without a question (no question before it)")
+                return details.end + 1
+            draft.a_line = draft.a_line or number
+        elif draft is not None and draft.answer_started() and not is_question(details.summary):
+            # A collapsed part of an answer.
+            for offset, line in enumerate(self.lines[index : details.end + 1]):
+                self._add(number + offset, line)
+            return details.end + 1
+        else:
+            self._finish_question()
+            self.draft = _Draft(number, None, unlabelled=True)
+            self._add(number, details.summary)
+            self.draft.a_line = number
+        for line_index, text in details.body:
+            self._add(line_index + 1, text)
+        assert self.draft is not None
+        self.draft.end = details.end + 1
+        if not details.answer_only:
+            self._finish_question()
+        return details.end + 1
+
+    def _read_table(self, index: int, table: Table) -> int:
+        """A table with a question and an answer column: a question per row."""
+        self._finish_question()
+        self.structure.extend((index + 1, index + 2))
+        for row in table.rows:
+            number = row.line + 1
+            self.draft = _Draft(number, None, unlabelled=True)
+            self._add(number, row.q)
+            self.draft.a_line = number
+            self._add(number, row.a)
+            self._finish_question()
+        return table.end
+
+    def _read_item_fence(self, index: int, end: int) -> int:
+        """A code block opened on a list item's line (``- ```bash``)."""
+        lines = [_expand_indent(raw) for raw in self.lines[index:end]]
+        item = _ITEM_RE.match(lines[0])
+        assert item is not None  # every part of it is optional
+        fence = _FENCE_OPEN_RE.fullmatch(lines[0], item.end())
+        closed = len(lines) > 1 and _FENCE_CLOSE_RE.fullmatch(lines[-1])
+        if fence is None or not closed:
+            opening = fence["fence"] if fence else "```"
+            self.error(index + 1, f"code block ({opening}) is never closed")
+            self.draft = None
+            return end
+        draft = self.draft
+        indent = len(lines[0]) - len(lines[0].lstrip(" "))
+        if draft is None or (
+            draft.item_indent is not None
+            and draft.after_blank
+            and indent < draft.item_indent
+            and draft.answer_started()
+        ):
+            self._finish_question()
+            self._outside_question(index + 1, lines[0].rstrip())
+            return end
+        base = draft.item_indent or 0
+        self._add_code(index, [_dedent(line, base) for line in lines])
+        return end
 
     def _setext_underline(self, index: int, line: str, marker: re.Match[str] | None) -> str:
         """Return the ``===`` or ``---`` under a heading's text, or "" when ``line`` is none.
@@ -826,6 +993,9 @@ class _DocumentReader:
         draft = self.draft
         if draft is None:
             self.error(number, "an answer without a question (no 'Q:' before this 'A:')")
+        elif draft.unlabelled and not draft.answer_started():
+            # "**Answer:**" under a question that no label marks.
+            return self._read_first_line(index, rest)
         elif draft.a_line is not None:
             self.error(
                 number,
@@ -858,6 +1028,15 @@ class _DocumentReader:
             self._outside_question(number, line)
             return
         indent = len(line) - len(line.lstrip(" "))
+        if (
+            draft.unlabelled
+            and draft.item_indent is not None
+            and line.strip()
+            and indent < draft.item_indent
+            and not draft.answer_started()
+        ):
+            # "1. **What is X?**", then the answer outside the list.
+            draft.item_indent = None
         if (
             draft.item_indent is not None
             and line.strip()
@@ -923,7 +1102,7 @@ class _DocumentReader:
     ) -> None:
         assert self.draft is not None
         self._check_characters(number, text)
-        self.draft.add(text, code=code, code_indent=code_indent)
+        self.draft.add(number, text, code=code, code_indent=code_indent)
 
     def _check_characters(self, number: int, text: str) -> None:
         bad = CONTROL_RE.search(text.replace("\t", " ")) or _NOT_TEXT_RE.search(text)
@@ -934,39 +1113,54 @@ class _DocumentReader:
 
     def _outside_question(self, number: int, line: str) -> None:
         """Text that is in no question: a section's introduction is fine, stray text is not."""
-        if line.strip() and self.sections[-1].questions:
+        if not line.strip():
+            return
+        if self.sections[-1].questions:
             self.error(
                 number,
                 "text after a question that is not part of its answer: indent it to add it to "
                 "the answer, or remove it",
             )
+        else:
+            self.sections[-1].text.append(number)
 
     def _finish_question(self) -> None:
         draft, self.draft = self.draft, None
         if draft is None:
             return
+        while draft.a and (not draft.a[-1].strip() or _RULE_RE.fullmatch(draft.a[-1])):
+            # A rule under a heading question's answer parts it from the next.
+            del draft.a[-1], draft.a_code[-1]
         q = clean_markdown(draft.q, draft.q_code)
         a = clean_markdown(draft.a, draft.a_code)
+        end = max(draft.end, draft.line)
+        span = (draft.line, end)
         if not q:
-            self._unanswered(draft.line, q, "a question without text (nothing after 'Q:')")
+            self._unanswered(
+                draft.line,
+                span,
+                q,
+                "a question without text" + ("" if draft.unlabelled else " (nothing after 'Q:')"),
+            )
         elif draft.a_line is None:
             self._unanswered(
-                draft.line, q, "a question without an answer (no 'A:' after this 'Q:')"
+                draft.line, span, q, "a question without an answer (no 'A:' after this 'Q:')"
             )
         elif not a:
-            self._unanswered(draft.a_line, q, "an empty answer (nothing after 'A:')")
+            why = "an empty answer" + ("" if draft.unlabelled else " (nothing after 'A:')")
+            self._unanswered(draft.a_line, span, q, why)
         elif _PLACEHOLDER_RE.fullmatch(a):
-            self._unanswered(draft.a_line, q, f"a placeholder answer ('{a}')")
+            self._unanswered(draft.a_line, span, q, f"a placeholder answer ('{a}')")
         else:
-            self.sections[-1].questions.append(ImportedQuestion(q, a, self.path, draft.line))
+            self.sections[-1].questions.append(ImportedQuestion(q, a, self.path, draft.line, end))
 
-    def _unanswered(self, line: int, q: str, why: str) -> None:
+    def _unanswered(self, line: int, span: tuple[int, int], q: str, why: str) -> None:
         """A question that has no answer: a problem when strict, else left out and listed."""
         if self.strict:
             self.error(line, why)
         else:
             topic = self.sections[-1].name or _name_from_file(self.path)
-            self.unanswered.append(UnansweredQuestion(q, topic, self.path, line, why))
+            self.unanswered.append(UnansweredQuestion(q, topic, self.path, line, why, *span))
 
     def _result(self) -> _ParsedDocument:
         headings = self.sections[1:]
@@ -976,16 +1170,27 @@ class _DocumentReader:
             title = headings[0].name
         topics = []
         skipped = []
+        structure = list(self.structure)
         for section in self.sections:
             name = section.name
             if name is None:
                 name = title or _name_from_file(self.path)
+            if section.name is not None and (section.questions or section.name == title):
+                structure.extend(range(section.line, section.line + section.heading_lines))
+            text = section.text
             if section.questions:
                 line = section.line if section.name is not None else section.questions[0].line
                 topics.append(ImportedTopic(name, tuple(section.questions), self.path, line))
+                if text:
+                    what = "text before its first question"
+                    skipped.append(SkippedSection(name, self.path, text[0], text[-1], what))
             elif section.name is not None and section.name != title:
-                skipped.append(SkippedSection(section.name, self.path, section.line))
-        return _ParsedDocument(title, topics, skipped, self.unanswered)
+                end = text[-1] if text else section.line + section.heading_lines - 1
+                skipped.append(SkippedSection(section.name, self.path, section.line, end))
+            elif text:
+                what = "text before the first topic"
+                skipped.append(SkippedSection(section.name, self.path, text[0], text[-1], what))
+        return _ParsedDocument(title, topics, skipped, self.unanswered, structure)
 
 
 def _read_text(path: Path, problems: list[SourceError]) -> str | None:

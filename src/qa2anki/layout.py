@@ -1,0 +1,316 @@
+"""What the parts of a Markdown document of questions are, from markdown-it's block tokens.
+
+``import`` reads a document's lines in order; this tells it, by line, where a question stands
+that no ``Q:`` label marks: a heading at the document's question level, a bold line, a
+``<details>`` block, a row of a question-and-answer table.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cache
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+# "Q", "Question" ..., perhaps numbered: "Q1", "Question 3".
+WORDS = r"(?:Q|A|Question|Answer|QUESTION|ANSWER)(?: ?[0-9]{1,4})?"
+MARKER_RE = re.compile(
+    rf"(?:(?P<emph>\*\*|__|\*|_)(?P<emphasized>{WORDS})(?:(?P=emph):|:(?P=emph))"
+    rf"|(?P<plain>{WORDS}):)(?:[ \t]+|$)"
+)
+_EMPHASIS_RE = re.compile(r"(\*\*|__|\*|_)(?P<text>.+)\1")
+# What stands before a question's words: emoji and other marks, "12.", "Q3:", "Question 4)".
+_LEAD_RE = re.compile(
+    r"(?:[^\w\s`*_\[(<\\'\"]+\s*|(?:Q|Question) ?[0-9]{1,4}\s*[.:)]\s*|[0-9]{1,4}\s*[.:)]\s+)+"
+)
+# The words that open a question, in interview questions and in the imperative.
+_QUESTION_WORDS = (
+    "what why how when where which who whom whose is are was were can could do does did "
+    "should would will explain describe define compare differentiate distinguish"
+)
+QUESTION_WORDS = frozenset(_QUESTION_WORDS.split())
+# A <details> summary that only hides the answer of the question before it.
+_ANSWER_SUMMARY_RE = re.compile(
+    r"(?i)(?:(?:show|see|view|reveal|click(?: here)? (?:to|for)(?: see| show| reveal)?)"
+    r" (?:the )?)?(?:answers?|solutions?|explanation|expand)\W*"
+)
+_SUMMARY_RE = re.compile(r"(?is)<summary\b[^>]*>(?P<text>.*?)</summary\s*>")
+_DETAILS_OPEN_RE = re.compile(r"(?i)<details\b")
+_DETAILS_CLOSE_RE = re.compile(r"(?i)</details\s*>")
+_TAG_RE = re.compile(r"<[^>]*>")
+_CODE_TAG_RE = re.compile(r"(?is)<code\b[^>]*>(.*?)</code\s*>")
+_QUESTION_HEADERS = frozenset({"q", "question", "questions", "prompt", "front", "term"})
+_ANSWER_HEADERS = frozenset({"a", "answer", "answers", "back", "definition", "explanation"})
+_ITEM_FENCE_RE = re.compile(r" *(?:[-*+]|[0-9]{1,9}[.)]) +(?:`{3,}|~{3,})")
+# More than half of a level's headings must be questions, and at least this many.
+QUESTION_HEADINGS = 2
+
+
+@dataclass(frozen=True)
+class Details:
+    """A ``<details>`` block: its summary and the lines of its body (Markdown, dedented)."""
+
+    end: int  # the index of its closing line
+    summary: str
+    body: tuple[tuple[int, str], ...]  # (line index, text)
+    answer_only: bool  # the summary says "Answer": the body answers the question before it
+
+
+@dataclass(frozen=True)
+class TableRow:
+    line: int  # index
+    q: str
+    a: str
+
+
+@dataclass(frozen=True)
+class Table:
+    end: int  # the index after its last line
+    rows: tuple[TableRow, ...]
+
+
+@dataclass
+class Layout:
+    """The questions of a document that no label marks, by line index."""
+
+    question_level: int | None = None
+    topic_level: int | None = None
+    heading_levels: dict[int, int] = field(default_factory=dict)
+    # Headings that hold labelled questions below them: sections, whatever their level.
+    labelled_sections: set[int] = field(default_factory=set)
+    bold: dict[int, str] = field(default_factory=dict)
+    details: dict[int, Details] = field(default_factory=dict)
+    unclosed_details: set[int] = field(default_factory=set)
+    tables: dict[int, Table] = field(default_factory=dict)
+    # Fences that open on a list item's line (``- ```bash``): the index after the fence.
+    item_fences: dict[int, int] = field(default_factory=dict)
+
+    def heading_role(self, index: int, level: int) -> str:
+        """What the heading at ``index`` is: "question", "topic", "text" (of an answer) or
+        "group" (between the topic and the question level: it ends a question, no topic)."""
+        q, t = self.question_level, self.topic_level
+        if index in self.labelled_sections:
+            return "topic"
+        if q is not None and level >= q:
+            return "question" if level == q else "text"
+        if t is not None and level > t:
+            return "text" if q is None else "group"
+        return "topic"
+
+
+def question_text(text: str) -> str:
+    """A heading's or bold line's question without the number, marks and emphasis around it."""
+    text = " ".join(text.split())
+    for _ in range(3):
+        lead = _LEAD_RE.match(text)
+        if lead:
+            text = text[lead.end() :]
+        emphasis = _EMPHASIS_RE.fullmatch(text)
+        if emphasis:
+            text = emphasis["text"].strip()
+    return text
+
+
+def is_question(text: str) -> bool:
+    """Whether a heading or bold line reads as a question."""
+    text = question_text(text)
+    words = re.findall(r"[A-Za-z']+", text[:40])
+    return text.endswith("?") or bool(words and words[0].lower() in QUESTION_WORDS)
+
+
+@cache
+def _parser() -> MarkdownIt:
+    return MarkdownIt("commonmark").enable("table")
+
+
+def read_layout(
+    lines: Sequence[str], *, question_level: int | None = None, topic_level: int | None = None
+) -> Layout:
+    """Find the questions of a document that no ``Q:`` label marks.
+
+    The question level, unless given, is the heading level whose headings are mostly
+    questions (see ``is_question``); a heading whose section has labelled questions is a
+    topic, whatever its level.
+    """
+    tokens = _parser().parse("\n".join(lines))
+    layout = Layout(topic_level=topic_level)
+    labelled = _labelled_lines(tokens)
+    headings = _headings(tokens)
+    layout.heading_levels = {index: level for index, level, _ in headings}
+    for number, (index, level, _) in enumerate(headings):
+        end = next((i for i, lv, _ in headings[number + 1 :] if lv <= level), len(lines))
+        if any(index < line < end for line in labelled):
+            layout.labelled_sections.add(index)
+    layout.question_level = (
+        question_level
+        if question_level is not None
+        else _question_level(headings, layout.labelled_sections, topic_level)
+    )
+    if not labelled:
+        layout.bold = _bold_lines(tokens)
+    _find_blocks(tokens, lines, layout)
+    return layout
+
+
+def _headings(tokens: Sequence[Token]) -> list[tuple[int, int, str]]:
+    return [
+        (token.map[0], int(token.tag[1]), tokens[number + 1].content)
+        for number, token in enumerate(tokens)
+        if token.type == "heading_open" and token.map is not None
+    ]
+
+
+def _labelled_lines(tokens: Sequence[Token]) -> list[int]:
+    """The lines that start with a ``Q:`` label."""
+    found = []
+    for token in tokens:
+        if token.type == "inline" and token.map is not None:
+            for offset, line in enumerate(token.content.split("\n")):
+                marker = MARKER_RE.match(line.lstrip())
+                if marker and (marker["emphasized"] or marker["plain"]).startswith("Q"):
+                    found.append(token.map[0] + offset)
+    return found
+
+
+def _question_level(
+    headings: Sequence[tuple[int, int, str]], labelled: set[int], topic_level: int | None
+) -> int | None:
+    counts: Counter[int] = Counter()
+    questions: Counter[int] = Counter()
+    for index, level, text in headings:
+        if index in labelled or (topic_level is not None and level <= topic_level):
+            continue
+        counts[level] += 1
+        questions[level] += is_question(text)
+    levels = [
+        level
+        for level in counts
+        if questions[level] >= QUESTION_HEADINGS and 2 * questions[level] > counts[level]
+    ]
+    return max(levels, key=lambda level: (questions[level], level)) if levels else None
+
+
+def _bold_lines(tokens: Sequence[Token]) -> dict[int, str]:
+    """Paragraphs whose first line is all bold and reads as a question, the first in their
+    list item if in one."""
+    found = {}
+    for number, token in enumerate(tokens):
+        if token.type != "inline" or token.map is None or not token.children:
+            continue
+        opening = tokens[number - 1]
+        in_item = number >= 2 and tokens[number - 2].type == "list_item_open"
+        if opening.type != "paragraph_open" or not (opening.level == 0 or in_item):
+            continue
+        first = token.content.split("\n")[0].strip()
+        strong = _whole_strong(token.children)
+        if strong and is_question(first[2:-2]):
+            found[token.map[0]] = question_text(first[2:-2])
+    return found
+
+
+def _whole_strong(children: Sequence[Token]) -> bool:
+    """Whether the inline tokens up to the first line break are one bold span."""
+    children = [child for child in children if child.type != "text" or child.content]
+    if not children or children[0].type != "strong_open":
+        return False
+    depth = 0
+    for number, child in enumerate(children):
+        if child.type in {"softbreak", "hardbreak"}:
+            return False
+        depth += {"strong_open": 1, "strong_close": -1}.get(child.type, 0)
+        if depth == 0:
+            rest = children[number + 1 :]
+            return not rest or rest[0].type in {"softbreak", "hardbreak"}
+    return False
+
+
+def _find_blocks(tokens: Sequence[Token], lines: Sequence[str], layout: Layout) -> None:
+    fences = [token.map for token in tokens if token.type == "fence" and token.map]
+    in_fence = {line for start, end in fences for line in range(start, end)}
+    for number, token in enumerate(tokens):
+        if token.map is None:
+            continue
+        start, end = token.map
+        if token.type == "fence" and _ITEM_FENCE_RE.match(lines[start]):
+            layout.item_fences[start] = end
+        elif token.type == "html_block" and _DETAILS_OPEN_RE.match(token.content.lstrip()):
+            details = _details(lines, start, in_fence)
+            if details is None:
+                layout.unclosed_details.add(start)
+            else:
+                layout.details[start] = details
+        elif token.type == "table_open" and token.level == 0:
+            table = _table(tokens, number)
+            if table is not None:
+                layout.tables[start] = table
+
+
+def _details(lines: Sequence[str], start: int, in_fence: set[int]) -> Details | None:
+    depth = 0
+    for index in range(start, len(lines)):
+        if index in in_fence:
+            continue
+        line = lines[index]
+        depth += len(_DETAILS_OPEN_RE.findall(line)) - len(_DETAILS_CLOSE_RE.findall(line))
+        if depth <= 0:
+            return _read_details(lines, start, index)
+    return None
+
+
+def _read_details(lines: Sequence[str], start: int, end: int) -> Details:
+    text = "\n".join(lines[start : end + 1])
+    summary = _SUMMARY_RE.search(text)
+    head = _DETAILS_OPEN_RE.search(text)
+    assert head is not None
+    body_start = summary.end() if summary else text.index(">", head.end()) + 1
+    body_end = [found.start() for found in _DETAILS_CLOSE_RE.finditer(text)][-1]
+    body = text[body_start:body_end]
+    first = start + text.count("\n", 0, body_start)
+    numbered = [(first + offset, line) for offset, line in enumerate(body.split("\n"))]
+    indents = [len(line) - len(line.lstrip()) for _, line in numbered if line.strip()]
+    cut = min(indents, default=0)
+    body_lines = tuple((index, line[cut:].rstrip()) for index, line in numbered)
+    while body_lines and not body_lines[0][1]:
+        body_lines = body_lines[1:]
+    raw = summary["text"] if summary else ""
+    shown = " ".join(_TAG_RE.sub("", _CODE_TAG_RE.sub(r"`\1`", raw)).split())
+    return Details(
+        end,
+        question_text(shown),
+        body_lines,
+        answer_only=bool(_ANSWER_SUMMARY_RE.fullmatch(shown)),
+    )
+
+
+def _table(tokens: Sequence[Token], start: int) -> Table | None:
+    """A table with a question column and an answer column: one question per row."""
+    rows: list[tuple[int, list[str]]] = []
+    number = start
+    while tokens[number].type != "table_close":
+        token = tokens[number]
+        if token.type == "tr_open" and token.map is not None:
+            rows.append((token.map[0], []))
+        elif token.type == "inline" and rows:
+            rows[-1][1].append(token.content.strip())
+        number += 1
+    if len(rows) < 2:
+        return None
+    header = [question_text(cell).strip(" :").lower() for cell in rows[0][1]]
+    q = next((i for i, cell in enumerate(header) if cell in _QUESTION_HEADERS), None)
+    a = next((i for i, cell in enumerate(header) if cell in _ANSWER_HEADERS), None)
+    if q is None or a is None:
+        return None
+    table_map = tokens[start].map
+    assert table_map is not None
+
+    def cell(cells: list[str], column: int) -> str:
+        return cells[column] if column < len(cells) else ""
+
+    return Table(
+        table_map[1],
+        tuple(TableRow(line, cell(cells, q), cell(cells, a)) for line, cells in rows[1:]),
+    )
