@@ -62,7 +62,7 @@ def test_seed_builds_the_same_cards_as_the_shipped_questions(tmp_path: Path) -> 
     # The seed has no title: the deck is named after the file.
     assert (result.name, result.key) == ("Interview qa 100", "interview-qa-100-3f9c")
     assert [(s.name, s.line, s.end, s.what) for s in result.skipped] == [
-        (None, 1, 1, "text before the first topic"),
+        (None, 1, 1, "the text before the first heading"),
         ("Next Steps", 377, 381, "no questions"),
     ]
 
@@ -111,6 +111,9 @@ def test_every_style_has_a_fixture() -> None:
         "details",
         "table-questions",
         "mixed",
+        "details-bold-answers",
+        "back-to-top",
+        "answer-headings",
     }
 
 

@@ -432,6 +432,7 @@ def import_markdown(
     ] = None,
 ) -> None:
     """Turn Markdown Q&A documents into a source folder (nothing is written on error)."""
+    from qa2anki.importer import BACK_TO_TOP
     from qa2anki.importer import import_markdown as import_documents
 
     result = import_documents(
@@ -456,6 +457,7 @@ def import_markdown(
         what = f"question '{shown}'" if shown else "a question"
         typer.echo(f"Skipped {what} ({question.path}:{question.line}): {question.why}")
     unanswered_topics = {question.topic for question in result.unanswered}
+    links = [section for section in result.skipped if section.what == BACK_TO_TOP]
     for section in result.skipped:
         where = f"{section.path}:{section.line}" + (
             f"-{section.end}" if section.end > section.line else ""
@@ -463,10 +465,16 @@ def import_markdown(
         what = section.what
         if what == "no questions" and section.name in unanswered_topics:
             what = "no answered questions"
-        if section.name is None:
-            typer.echo(f"Skipped the text before the first heading ({where})")
-        else:
+        if section.name is not None:
             typer.echo(f"Skipped '{section.name}' ({where}): {what}")
+        elif what != BACK_TO_TOP:
+            typer.echo(f"Skipped {what} ({where})")
+    if links:
+        first = links[0]
+        typer.echo(
+            f"Skipped {_count(len(links), 'link')} back to the top "
+            f"(first at {first.path}:{first.line})"
+        )
     if result.matches is not None:
         matches = result.matches
         added = result.question_count - len(matches.kept)

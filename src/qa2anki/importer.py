@@ -44,7 +44,14 @@ from qa2anki.ids import (
     slug_words,
 )
 from qa2anki.layout import MARKER_RE as _MARKER_RE
-from qa2anki.layout import Details, Table, is_question, question_text, read_layout
+from qa2anki.layout import (
+    Details,
+    Table,
+    is_answer_label,
+    is_question,
+    question_text,
+    read_layout,
+)
 from qa2anki.loader import (
     CONTROL_RE,
     DECK_FILE,
@@ -81,9 +88,11 @@ _NOT_TEXT_RE = re.compile(r"[\ufffe\uffff]")
 # What people write where an answer is still to come ("todo" is also Spanish, "??" an
 # operator: only the capitalised markers count).
 _PLACEHOLDER_RE = re.compile(
-    r"[\s*_-]*(?:TODO|TBD|(?i:answer here|your answer here|coming soon)|\.\.\.|…)[\s*_.!-]*"
+    r"[\s*_-]*(?:TODO|To[Dd]o|TBD|(?i:answer here|your answer here|coming soon)|\.\.\.|…)[\s*_.!-]*"
 )
 
+BACK_TO_TOP = "a link back to the top"
+"""What a skipped "↥ back to top" link is (``SkippedSection.what``)."""
 TOPIC_SLUG_WORDS = 6
 TOPIC_SLUG_LENGTH = 40
 FALLBACK_TOPIC_SLUG = "topic"
@@ -778,6 +787,7 @@ class _DocumentReader:
         self.problems = problems
         self.sections = [_Section(None, 0, 1)]
         self.structure: list[int] = []
+        self.skipped: list[SkippedSection] = []  # text in no section's count: links to the top
         self.draft: _Draft | None = None
 
     def error(self, line: int, message: str) -> None:
@@ -797,19 +807,30 @@ class _DocumentReader:
         line = _expand_indent(raw)
         if self._read_indented_code(number, raw, line):
             return index + 1
-        layout = self.layout
-        if index in layout.details:
-            return self._read_details(index, layout.details[index])
-        if index in layout.unclosed_details:
-            self.error(number, "a <details> block that is never closed (no </details>)")
-        if index in layout.tables:
-            return self._read_table(index, layout.tables[index])
-        if index in layout.item_fences:
-            return self._read_item_fence(index, layout.item_fences[index])
+        after = self._read_block(index)
+        if after is not None:
+            return after
         fence = _FENCE_OPEN_RE.fullmatch(line)
         if fence:
             return self._read_fence(index, line, fence)
         return self._read_block_line(index, line)
+
+    def _read_block(self, index: int) -> int | None:
+        """Read the block that starts at ``index`` if the layout knows it; return the next index."""
+        layout = self.layout
+        if index in layout.details:
+            return self._read_details(index, layout.details[index])
+        if index in layout.unclosed_details:
+            self.error(index + 1, "a <details> block that is never closed (no </details>)")
+        if index in layout.tables:
+            return self._read_table(index, layout.tables[index])
+        if index in layout.item_fences:
+            return self._read_item_fence(index, layout.item_fences[index])
+        if index in layout.top_links:
+            end = layout.top_links[index]
+            self.skipped.append(SkippedSection(None, self.path, index + 1, end, BACK_TO_TOP))
+            return end
+        return None
 
     def _read_block_line(self, index: int, line: str) -> int:
         """Read a line that is no code: a heading, a rule, a question, an answer or text."""
@@ -850,6 +871,17 @@ class _DocumentReader:
         number = index + 1
         known = index in self.layout.heading_levels
         role = self.layout.heading_role(index, level) if known else "topic"
+        draft = self.draft
+        if (
+            role == "text"
+            and draft is not None
+            and draft.unlabelled
+            and not draft.answer_started()
+            and is_answer_label(text)
+        ):
+            # "### Answer" under a question that no label marks says no more than "A:".
+            draft.end = number + len(lines) - 1
+            return
         if role == "text":
             for offset, line in enumerate(lines):
                 if self.draft is None:
@@ -1169,7 +1201,7 @@ class _DocumentReader:
         if headings and headings[0].level == 1 and len(level_one) == 1:
             title = headings[0].name
         topics = []
-        skipped = []
+        skipped = list(self.skipped)
         structure = list(self.structure)
         for section in self.sections:
             name = section.name
@@ -1188,7 +1220,11 @@ class _DocumentReader:
                 end = text[-1] if text else section.line + section.heading_lines - 1
                 skipped.append(SkippedSection(section.name, self.path, section.line, end))
             elif text:
-                what = "text before the first topic"
+                what = (
+                    "text before the first topic"
+                    if section.name
+                    else "the text before the first heading"
+                )
                 skipped.append(SkippedSection(section.name, self.path, text[0], text[-1], what))
         return _ParsedDocument(title, topics, skipped, self.unanswered, structure)
 

@@ -25,7 +25,7 @@ MARKER_RE = re.compile(
 _EMPHASIS_RE = re.compile(r"(\*\*|__|\*|_)(?P<text>.+)\1")
 # What stands before a question's words: emoji and other marks, "12.", "Q3:", "Question 4)".
 _LEAD_RE = re.compile(
-    r"(?:[^\w\s`*_\[(<\\'\"]+\s*|(?:Q|Question) ?[0-9]{1,4}\s*[.:)]\s*|[0-9]{1,4}\s*[.:)]\s+)+"
+    r"(?:[^\w\s`*_\[(<\\'\"]+\s*|(?:Q|Question) ?[0-9]{0,4}\s*[.:)]\s*|[0-9]{1,4}\s*[.:)]\s+)+"
 )
 # The words that open a question, in interview questions and in the imperative.
 _QUESTION_WORDS = (
@@ -33,8 +33,9 @@ _QUESTION_WORDS = (
     "should would will explain describe define compare differentiate distinguish"
 )
 QUESTION_WORDS = frozenset(_QUESTION_WORDS.split())
-# A <details> summary that only hides the answer of the question before it.
-_ANSWER_SUMMARY_RE = re.compile(
+# A <details> summary that only hides the answer of the question before it, or a heading
+# that only says the answer follows.
+_ANSWER_LABEL_RE = re.compile(
     r"(?i)(?:(?:show|see|view|reveal|click(?: here)? (?:to|for)(?: see| show| reveal)?)"
     r" (?:the )?)?(?:answers?|solutions?|explanation|expand)\W*"
 )
@@ -45,6 +46,12 @@ _TAG_RE = re.compile(r"<[^>]*>")
 _CODE_TAG_RE = re.compile(r"(?is)<code\b[^>]*>(.*?)</code\s*>")
 _QUESTION_HEADERS = frozenset({"q", "question", "questions", "prompt", "front", "term"})
 _ANSWER_HEADERS = frozenset({"a", "answer", "answers", "back", "definition", "explanation"})
+# What wraps the body of a <details> block: "<br><b>" ... "</b>".
+_BODY_START_RE = re.compile(r"(?i)^\s*(?:<br\s*/?>\s*)*(?P<bold><(?:b|strong)>)?")
+_BODY_END_RE = re.compile(r"(?i)</(?:b|strong)>\s*$")
+# A link back to the table of contents ("↥ back to top"), in HTML or Markdown.
+_TOP_TEXT_RE = re.compile(r"(?i)[\W_]*(?:back to top|to top|top)[\W_]*")
+_TOP_LINK_RE = re.compile(r"""href=["']?#|\]\(#""")
 _ITEM_FENCE_RE = re.compile(r" *(?:[-*+]|[0-9]{1,9}[.)]) +(?:`{3,}|~{3,})")
 # More than half of a level's headings must be questions, and at least this many.
 QUESTION_HEADINGS = 2
@@ -88,6 +95,8 @@ class Layout:
     tables: dict[int, Table] = field(default_factory=dict)
     # Fences that open on a list item's line (``- ```bash``): the index after the fence.
     item_fences: dict[int, int] = field(default_factory=dict)
+    # Links back to the top of the document, by first line: the index after the link.
+    top_links: dict[int, int] = field(default_factory=dict)
 
     def heading_role(self, index: int, level: int) -> str:
         """What the heading at ``index`` is: "question", "topic", "text" (of an answer) or
@@ -120,6 +129,11 @@ def is_question(text: str) -> bool:
     text = question_text(text)
     words = re.findall(r"[A-Za-z']+", text[:40])
     return text.endswith("?") or bool(words and words[0].lower() in QUESTION_WORDS)
+
+
+def is_answer_label(text: str) -> bool:
+    """Whether a heading or summary only says that the answer follows ("Answer", "Solution")."""
+    return bool(_ANSWER_LABEL_RE.fullmatch(question_text(text)))
 
 
 @cache
@@ -167,8 +181,12 @@ def _headings(tokens: Sequence[Token]) -> list[tuple[int, int, str]]:
 def _labelled_lines(tokens: Sequence[Token]) -> list[int]:
     """The lines that start with a ``Q:`` label."""
     found = []
-    for token in tokens:
-        if token.type == "inline" and token.map is not None:
+    for number, token in enumerate(tokens):
+        if (
+            token.type == "inline"
+            and token.map is not None
+            and tokens[number - 1].type != "heading_open"
+        ):
             for offset, line in enumerate(token.content.split("\n")):
                 marker = MARKER_RE.match(line.lstrip())
                 if marker and (marker["emphasized"] or marker["plain"]).startswith("Q"):
@@ -243,10 +261,17 @@ def _find_blocks(tokens: Sequence[Token], lines: Sequence[str], layout: Layout) 
                 layout.unclosed_details.add(start)
             else:
                 layout.details[start] = details
+        elif token.type in {"html_block", "inline"} and _is_top_link(token.content):
+            layout.top_links[start] = end
         elif token.type == "table_open" and token.level == 0:
             table = _table(tokens, number)
             if table is not None:
                 layout.tables[start] = table
+
+
+def _is_top_link(content: str) -> bool:
+    shown = _TAG_RE.sub("", re.sub(r"\]\([^)]*\)", "", content))
+    return bool(_TOP_LINK_RE.search(content) and _TOP_TEXT_RE.fullmatch(shown))
 
 
 def _details(lines: Sequence[str], start: int, in_fence: set[int]) -> Details | None:
@@ -269,6 +294,13 @@ def _read_details(lines: Sequence[str], start: int, end: int) -> Details:
     body_start = summary.end() if summary else text.index(">", head.end()) + 1
     body_end = [found.start() for found in _DETAILS_CLOSE_RE.finditer(text)][-1]
     body = text[body_start:body_end]
+    opening = _BODY_START_RE.match(body)
+    assert opening is not None  # every part of it is optional
+    closing = _BODY_END_RE.search(body)
+    if opening["bold"] and closing:
+        body = body[: closing.start()]
+    # Keep the line breaks of what is cut, so that each line keeps its number.
+    body = "\n" * opening.group().count("\n") + body[opening.end() :]
     first = start + text.count("\n", 0, body_start)
     numbered = [(first + offset, line) for offset, line in enumerate(body.split("\n"))]
     indents = [len(line) - len(line.lstrip()) for _, line in numbered if line.strip()]
@@ -282,7 +314,7 @@ def _read_details(lines: Sequence[str], start: int, end: int) -> Details:
         end,
         question_text(shown),
         body_lines,
-        answer_only=bool(_ANSWER_SUMMARY_RE.fullmatch(shown)),
+        answer_only=is_answer_label(shown),
     )
 
 
