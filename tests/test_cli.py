@@ -763,3 +763,22 @@ def test_import_update_reports_what_it_kept_added_and_removed(tmp_path: Path) ->
         "build's report)\n"
         f"Wrote 2 questions in 1 topic to {output} (deck 'Geo', key 'geo-3f9c')\n"
     )
+
+
+def test_import_reports_skipped_text_links_and_copied_images(tmp_path: Path) -> None:
+    document = MARKDOWN / "list-headings" / "notes.md"
+    output = tmp_path / "out"
+
+    with fixed_key_suffix():
+        result = runner.invoke(app, ["import", str(document), "-o", str(output)])
+
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert result.stdout == (
+        "JavaScript Interview Questions: 3 questions\n"
+        f"Skipped 'Table of Contents' ({document}:3-9): no questions\n"
+        f"Skipped 3 links back to the top (first at {document}:27)\n"
+        "Copied 1 image of the documents\n"
+        f"Wrote 3 questions in 1 topic to {output} (deck 'JavaScript Interview Questions', "
+        "key 'javascript-interview-questions-3f9c')\n"
+    )
+    assert runner.invoke(app, ["check", str(output)]).exit_code == 0

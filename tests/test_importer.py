@@ -44,7 +44,16 @@ def _key_suffix() -> Iterator[str]:
 
 
 def folder_texts(folder: Path) -> dict[str, str]:
-    return {path.name: path.read_text(encoding="utf-8") for path in sorted(folder.iterdir())}
+    """Every file under ``folder`` by its path there; images by their bytes' hex."""
+    return {
+        path.relative_to(folder).as_posix(): (
+            path.read_text(encoding="utf-8")
+            if path.suffix in {".yaml", ".yml"}
+            else path.read_bytes().hex()
+        )
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
 
 
 def test_seed_builds_the_same_cards_as_the_shipped_questions(tmp_path: Path) -> None:
@@ -114,6 +123,7 @@ def test_every_style_has_a_fixture() -> None:
         "details-bold-answers",
         "back-to-top",
         "answer-headings",
+        "list-headings",
     }
 
 
@@ -935,3 +945,43 @@ def test_a_heading_question_without_an_answer_is_skipped_and_listed(tmp_path: Pa
     assert [(q.q, q.line, q.why) for q in documents.unanswered] == [
         ("What is B?", 5, "an empty answer")
     ]
+
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_documents_images_are_copied_beside_the_topic_files(tmp_path: Path) -> None:
+    (tmp_path / "docs" / "img").mkdir(parents=True)
+    (tmp_path / "docs" / "img" / "a b.png").write_bytes(PNG)
+    document = tmp_path / "docs" / "notes.md"
+    document.write_text(
+        "Q: What is shown?\nA: ![a](img/a%20b.png) and ![gone](img/gone.png)\n\n"
+        "Q: And here?\nA: ![up](../up.png), ![web](https://example.com/x.png)\n",
+        encoding="utf-8",
+    )
+
+    result = import_markdown([document], tmp_path / "out")
+
+    assert result.images == ("img/a b.png",)
+    assert (tmp_path / "out" / "img" / "a b.png").read_bytes() == PNG
+    assert [str(warning) for warning in result.image_warnings] == [
+        f"{document}:1: warning: the image img/gone.png was not found: copy it into the deck's "
+        "folder at that path",
+        f"{document}:4: warning: the image ../up.png is outside the document's folder: copy it "
+        "into the deck's folder and give its path from there",
+    ]
+
+
+def test_an_image_in_the_output_with_other_bytes_is_kept_unless_forced(tmp_path: Path) -> None:
+    (tmp_path / "a.png").write_bytes(PNG)
+    document = tmp_path / "notes.md"
+    document.write_text("Q: What?\nA: ![a](a.png)\n", encoding="utf-8")
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "a.png").write_bytes(PNG + b"other")
+
+    with pytest.raises(ValidationError, match=r"a\.png: exists; use --force to overwrite it"):
+        import_markdown([document], tmp_path / "out")
+    assert sorted(path.name for path in (tmp_path / "out").iterdir()) == ["a.png"]
+
+    import_markdown([document], tmp_path / "out", force=True)
+    assert (tmp_path / "out" / "a.png").read_bytes() == PNG

@@ -22,6 +22,7 @@ from qa2anki.errors import OutputError, Qa2AnkiError, ValidationError
 
 if TYPE_CHECKING:
     from qa2anki.build import PreviewResult
+    from qa2anki.importer import ImportResult
 
 app = typer.Typer(
     name="qa2anki",
@@ -432,7 +433,6 @@ def import_markdown(
     ] = None,
 ) -> None:
     """Turn Markdown Q&A documents into a source folder (nothing is written on error)."""
-    from qa2anki.importer import BACK_TO_TOP
     from qa2anki.importer import import_markdown as import_documents
 
     result = import_documents(
@@ -446,16 +446,18 @@ def import_markdown(
         question_level=question_level,
         topic_level=topic_level,
     )
-    for file in result.files:
-        left_out = sum(1 for q in result.unanswered if q.topic == file.topic.name)
-        typer.echo(
-            f"{file.topic.name}: {_count(len(file.topic.questions), 'question')}"
-            + (f", {left_out} skipped (no answer)" if left_out else "")
-        )
-    for question in result.unanswered:
-        shown = question.q if len(question.q) <= 60 else question.q[:57] + "..."
-        what = f"question '{shown}'" if shown else "a question"
-        typer.echo(f"Skipped {what} ({question.path}:{question.line}): {question.why}")
+    _print_import_summary(result)
+    typer.echo(
+        f"Wrote {_count(result.question_count, 'question')} in "
+        f"{_count(len(result.files), 'topic')} to {result.output} "
+        f"(deck '{result.name}', key '{result.key}')"
+    )
+
+
+def _print_skipped(result: ImportResult) -> None:
+    """Say what text the import left out, with its lines."""
+    from qa2anki.importer import BACK_TO_TOP
+
     unanswered_topics = {question.topic for question in result.unanswered}
     links = [section for section in result.skipped if section.what == BACK_TO_TOP]
     for section in result.skipped:
@@ -475,6 +477,21 @@ def import_markdown(
             f"Skipped {_count(len(links), 'link')} back to the top "
             f"(first at {first.path}:{first.line})"
         )
+
+
+def _print_import_summary(result: ImportResult) -> None:
+    """Say, before the closing line, what an import read, left out, kept and copied."""
+    for file in result.files:
+        left_out = sum(1 for q in result.unanswered if q.topic == file.topic.name)
+        typer.echo(
+            f"{file.topic.name}: {_count(len(file.topic.questions), 'question')}"
+            + (f", {left_out} skipped (no answer)" if left_out else "")
+        )
+    for question in result.unanswered:
+        shown = question.q if len(question.q) <= 60 else question.q[:57] + "..."
+        what = f"question '{shown}'" if shown else "a question"
+        typer.echo(f"Skipped {what} ({question.path}:{question.line}): {question.why}")
+    _print_skipped(result)
     if result.matches is not None:
         matches = result.matches
         added = result.question_count - len(matches.kept)
@@ -497,11 +514,10 @@ def import_markdown(
             f"HTML {html.kind}: {_count(html.count, 'time')} (first at {html.path}:{html.line}), "
             f"{html.outcome}"
         )
-    typer.echo(
-        f"Wrote {_count(result.question_count, 'question')} in "
-        f"{_count(len(result.files), 'topic')} to {result.output} "
-        f"(deck '{result.name}', key '{result.key}')"
-    )
+    for warning in result.image_warnings:
+        typer.echo(str(warning))
+    if result.images:
+        typer.echo(f"Copied {_count(len(result.images), 'image')} of the documents")
 
 
 @app.command()

@@ -24,10 +24,12 @@ from __future__ import annotations
 import difflib
 import re
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from typing import Any
+from urllib.parse import unquote
 
 import yaml
 from markdown_it import MarkdownIt
@@ -65,7 +67,7 @@ from qa2anki.loader import (
     read_deck_file,
     valid_deck_name,
 )
-from qa2anki.media import is_link
+from qa2anki.media import image_refs, is_link
 from qa2anki.model import Deck
 from qa2anki.render import inline_tokens
 from qa2anki.state import read_state, state_path
@@ -201,6 +203,10 @@ class ImportResult:
     matches: IdMatches | None = None
     """Importing over a deck (``update``, ``force``): the ids kept and removed."""
     removed_files: tuple[Path, ...] = ()
+    images: tuple[str, ...] = ()
+    """The documents' images copied into ``output``, by the paths the topic files give."""
+    image_warnings: tuple[SourceError, ...] = ()
+    """Images that could not be copied (not found, outside the document's folder)."""
     """With ``update``: the deck's topic files that the documents no longer make."""
 
     @property
@@ -267,8 +273,10 @@ def import_markdown(
     topic_files = [topic.path for topic in previous.topics] if previous and update else []
     stale = [path for path in topic_files if path.name not in texts]
     _check_output(output, texts, force=force or update, replaced={path.name for path in stale})
+    images, image_warnings = document_images(imported.topics)
+    new_images = _images_to_write(output, images, force=force or update)
     _check_reads_back(texts, files)
-    _replace_files(output, texts, stale)
+    _replace_files(output, texts, stale, new_images)
     return ImportResult(
         deck_name,
         deck_key,
@@ -279,11 +287,83 @@ def import_markdown(
         imported.unanswered,
         matches,
         tuple(stale),
+        tuple(images),
+        tuple(image_warnings),
     )
 
 
-def _replace_files(output: Path, texts: Mapping[str, str], stale: Sequence[Path]) -> None:
-    """Write ``texts`` into ``output`` and remove the ``stale`` topic files, all or nothing.
+def document_images(
+    topics: Sequence[ImportedTopic],
+) -> tuple[dict[str, bytes], list[SourceError]]:
+    """Read the local images the questions show from beside their documents.
+
+    Each is named by its path in the text (``images/a.png``), which the topic files will give
+    from ``output``; one that cannot be put there (not found, outside the document's folder)
+    is a warning: the deck builds once the image is in place.
+    """
+    images: dict[str, bytes] = {}
+    warnings: list[SourceError] = []
+    for topic in topics:
+        for question in topic.questions:
+            for ref in image_refs(question.q) + image_refs(question.a):
+                if not ref.src or is_link(ref.src):
+                    continue  # a URL: the raw HTML report and the build say what to do
+                where = (question.path, question.line)
+                src = unquote(ref.src)
+                name = PurePosixPath(src.replace("\\", "/"))
+                if name.is_absolute() or ".." in name.parts or re.match(r"[A-Za-z]:", src):
+                    warnings.append(
+                        SourceError(
+                            f"warning: the image {src} is outside the document's folder: copy "
+                            "it into the deck's folder and give its path from there",
+                            *where,
+                        )
+                    )
+                    continue
+                try:
+                    data = (question.path.parent / src).read_bytes()
+                except OSError:
+                    warnings.append(
+                        SourceError(
+                            f"warning: the image {src} was not found: copy it into the deck's "
+                            "folder at that path",
+                            *where,
+                        )
+                    )
+                    continue
+                images.setdefault(str(name), data)
+    return images, warnings
+
+
+def _images_to_write(output: Path, images: Mapping[str, bytes], *, force: bool) -> dict[str, bytes]:
+    """The images ``output`` does not already hold; one it holds with other bytes is a problem
+    without ``force``."""
+    new = {}
+    problems = []
+    for name, data in images.items():
+        target = output / name
+        try:
+            same = target.read_bytes() == data
+        except OSError:
+            same = False
+        if same:
+            continue
+        if target.exists() and not force:
+            problems.append(SourceError("exists; use --force to overwrite it", target))
+        new[name] = data
+    if problems:
+        raise ValidationError(problems)
+    return new
+
+
+def _replace_files(
+    output: Path,
+    texts: Mapping[str, str],
+    stale: Sequence[Path],
+    images: Mapping[str, bytes] | None = None,
+) -> None:
+    """Write ``texts`` and ``images`` into ``output`` and remove the ``stale`` topic files,
+    all or nothing.
 
     The stale files are first moved aside under hidden names (which no loader reads), and
     moved back if anything fails.
@@ -303,7 +383,10 @@ def _replace_files(output: Path, texts: Mapping[str, str], stale: Sequence[Path]
             raise OutputError(f"cannot remove: {exc.strerror or exc}", path) from None
         aside.append((path, hidden))
     try:
-        write_files(output, {name: text.encode("utf-8") for name, text in texts.items()})
+        write_files(
+            output,
+            {**{name: text.encode("utf-8") for name, text in texts.items()}, **(images or {})},
+        )
     except OutputError:
         put_back()
         raise
@@ -818,58 +901,89 @@ class _DocumentReader:
     def _read_block(self, index: int) -> int | None:
         """Read the block that starts at ``index`` if the layout knows it; return the next index."""
         layout = self.layout
-        if index in layout.details:
-            return self._read_details(index, layout.details[index])
         if index in layout.unclosed_details:
             self.error(index + 1, "a <details> block that is never closed (no </details>)")
-        if index in layout.tables:
-            return self._read_table(index, layout.tables[index])
-        if index in layout.item_fences:
-            return self._read_item_fence(index, layout.item_fences[index])
-        if index in layout.top_links:
-            end = layout.top_links[index]
-            self.skipped.append(SkippedSection(None, self.path, index + 1, end, BACK_TO_TOP))
-            return end
+        readers: tuple[tuple[Mapping[int, Any], Callable[[int, Any], int]], ...] = (
+            (layout.details, self._read_details),
+            (layout.tables, self._read_table),
+            (layout.item_fences, self._read_item_fence),
+            (layout.top_links, self._skip_top_link),
+            (layout.contents, self._skip_contents),
+        )
+        for blocks, read in readers:
+            if index in blocks:
+                return read(index, blocks[index])
         return None
+
+    def _skip_top_link(self, index: int, end: int) -> int:
+        self.skipped.append(SkippedSection(None, self.path, index + 1, end, BACK_TO_TOP))
+        return end
+
+    def _skip_contents(self, index: int, end: int) -> int:
+        """A table of contents: no questions, whatever the level of its heading."""
+        self._finish_question()
+        text = [number + 1 for number in range(index, end) if self.lines[number].strip()]
+        name = _topic_name(self.layout.headings[index][1])
+        self.skipped.append(SkippedSection(name, self.path, index + 1, text[-1]))
+        return end
 
     def _read_block_line(self, index: int, line: str) -> int:
         """Read a line that is no code: a heading, a rule, a question, an answer or text."""
         number = index + 1
+        item = _ITEM_RE.match(line)
+        assert item is not None  # every part of it is optional
         heading = _HEADING_RE.fullmatch(line)
         if heading:
             text = _HEADING_CLOSE_RE.sub("", heading[2] or "")
             self._read_heading(index, [line], text, len(heading[1]))
             return index + 1
-        item = _ITEM_RE.match(line)
-        assert item is not None  # every part of it is optional
         marker = _MARKER_RE.match(line, item.end())
         underline = self._setext_underline(index, line, marker)
         if underline:
             level = 1 if underline.startswith("=") else 2
             self._read_heading(index, [line, self.lines[index + 1]], line, level)
             return index + 2
-        draft = self.draft
-        if _RULE_RE.fullmatch(line):
-            if draft is not None and draft.heading:
-                self._add(number, line)
-            else:
-                self._finish_question()
-            return index + 1
-        if index in self.layout.bold and (draft is None or not draft.heading):
-            self._finish_question()
-            self.draft = _Draft(number, item.end() if item["bullet"] else None, unlabelled=True)
-            self._add(number, self.layout.bold[index])
-            self.draft.a_line = number
+        if self._read_unlabelled(index, line, item):
             return index + 1
         if marker:
             return self._read_marker(index, line[marker.end() :], marker, item)
         self._read_text_line(number, line)
         return index + 1
 
-    def _read_heading(self, index: int, lines: Sequence[str], text: str, level: int) -> None:
+    def _read_unlabelled(self, index: int, line: str, item: re.Match[str]) -> bool:
+        """Read a rule, or a question in a list item's heading or a bold line, if ``line`` is
+        one of them."""
+        number = index + 1
+        draft = self.draft
+        if item["bullet"] and index in self.layout.headings:
+            # "1. ### What is a closure": a heading in a list item, its answer indented below.
+            level, text = self.layout.headings[index]
+            self._read_heading(index, [line], text, level, item_indent=item.end())
+        elif _RULE_RE.fullmatch(line):
+            if draft is not None and draft.heading:
+                self._add(number, line)
+            else:
+                self._finish_question()
+        elif index in self.layout.bold and (draft is None or not draft.heading):
+            self._finish_question()
+            self.draft = _Draft(number, item.end() if item["bullet"] else None, unlabelled=True)
+            self._add(number, self.layout.bold[index])
+            self.draft.a_line = number
+        else:
+            return False
+        return True
+
+    def _read_heading(
+        self,
+        index: int,
+        lines: Sequence[str],
+        text: str,
+        level: int,
+        item_indent: int | None = None,
+    ) -> None:
         """A heading starts a topic or a question, or is part of an answer."""
         number = index + 1
-        known = index in self.layout.heading_levels
+        known = index in self.layout.headings
         role = self.layout.heading_role(index, level) if known else "topic"
         draft = self.draft
         if (
@@ -894,7 +1008,7 @@ class _DocumentReader:
             self.structure.extend(range(number, number + len(lines)))
             return
         if role == "question":
-            self.draft = _Draft(number, None, unlabelled=True, heading=True)
+            self.draft = _Draft(number, item_indent, unlabelled=True, heading=True)
             self._add(number, question_text(text))
             self.draft.a_line = number
             return

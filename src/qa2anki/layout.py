@@ -52,6 +52,7 @@ _BODY_END_RE = re.compile(r"(?i)</(?:b|strong)>\s*$")
 # A link back to the table of contents ("↥ back to top"), in HTML or Markdown.
 _TOP_TEXT_RE = re.compile(r"(?i)[\W_]*(?:back to top|to top|top)[\W_]*")
 _TOP_LINK_RE = re.compile(r"""href=["']?#|\]\(#""")
+_CONTENTS_RE = re.compile(r"(?i)(?:table of )?contents|toc")
 _ITEM_FENCE_RE = re.compile(r" *(?:[-*+]|[0-9]{1,9}[.)]) +(?:`{3,}|~{3,})")
 # More than half of a level's headings must be questions, and at least this many.
 QUESTION_HEADINGS = 2
@@ -86,7 +87,7 @@ class Layout:
 
     question_level: int | None = None
     topic_level: int | None = None
-    heading_levels: dict[int, int] = field(default_factory=dict)
+    headings: dict[int, tuple[int, str]] = field(default_factory=dict)  # level, text
     # Headings that hold labelled questions below them: sections, whatever their level.
     labelled_sections: set[int] = field(default_factory=set)
     bold: dict[int, str] = field(default_factory=dict)
@@ -97,6 +98,8 @@ class Layout:
     item_fences: dict[int, int] = field(default_factory=dict)
     # Links back to the top of the document, by first line: the index after the link.
     top_links: dict[int, int] = field(default_factory=dict)
+    # A table of contents under its heading: the index of the next heading.
+    contents: dict[int, int] = field(default_factory=dict)
 
     def heading_role(self, index: int, level: int) -> str:
         """What the heading at ``index`` is: "question", "topic", "text" (of an answer) or
@@ -154,7 +157,7 @@ def read_layout(
     layout = Layout(topic_level=topic_level)
     labelled = _labelled_lines(tokens)
     headings = _headings(tokens)
-    layout.heading_levels = {index: level for index, level, _ in headings}
+    layout.headings = {index: (level, text) for index, level, text in headings}
     for number, (index, level, _) in enumerate(headings):
         end = next((i for i, lv, _ in headings[number + 1 :] if lv <= level), len(lines))
         if any(index < line < end for line in labelled):
@@ -164,6 +167,10 @@ def read_layout(
         if question_level is not None
         else _question_level(headings, layout.labelled_sections, topic_level)
     )
+    for number, (index, _, text) in enumerate(headings):
+        if _CONTENTS_RE.fullmatch(question_text(text)) and index not in layout.labelled_sections:
+            following = headings[number + 1][0] if number + 1 < len(headings) else len(lines)
+            layout.contents[index] = following
     if not labelled:
         layout.bold = _bold_lines(tokens)
     _find_blocks(tokens, lines, layout)
