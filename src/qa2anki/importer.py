@@ -78,6 +78,7 @@ _RULE_RE = re.compile(r" {0,3}(?:(?:-[ \t]*){3,}|(?:\*[ \t]*){3,}|(?:_[ \t]*){3,
 _SETEXT_RE = re.compile(r" {0,3}(=+|-+)[ \t]*")
 _FENCE_OPEN_RE = re.compile(r"(?P<indent> *)(?P<fence>`{3,}(?=[^`]*$)|~{3,})(?P<info>.*)$")
 _FENCE_CLOSE_RE = re.compile(r"[ \t]*(?P<fence>`{3,}|~{3,})[ \t]*$")
+_BULLET_RE = re.compile(r" *(?:[-*+]|[0-9]{1,9}[.)])(?: |$)")
 _ITEM_RE = re.compile(r"(?P<indent> *)(?:(?P<bullet>[-*+]|[0-9]{1,9}[.)])(?P<gap> {1,4}))?")
 # A line's indentation and list marker, where tabs count as spaces to the next tab stop.
 _INDENT_RE = re.compile(r"[ \t]*(?:(?:[-*+]|[0-9]{1,9}[.)])[ \t]+)?")
@@ -90,10 +91,16 @@ _NOT_TEXT_RE = re.compile(r"[\ufffe\uffff]")
 # What people write where an answer is still to come ("todo" is also Spanish, "??" an
 # operator: only the capitalised markers count).
 _PLACEHOLDER_RE = re.compile(
-    r"[\s*_-]*(?:TODO|To[Dd]o|TBD|(?i:answer here|your answer here|coming soon)|\.\.\.|…)[\s*_.!-]*"
+    r"[\s*_-]*(?:TODO|To[Dd]o|TBD|(?i:answer here|your answer here|coming soon|to be "
+    r"(?:completed|added|written|done))|\.\.\.|…)[\s*_.!-]*"
 )
+# What shows nothing: line breaks, spaces.
+_NOTHING_RE = re.compile(r"(?i)(?:\s|<br\s*/?>|&nbsp;|\\)*")
+# YAML front matter: "---" on the first line, then "key: value" lines up to the next "---".
+_FRONT_MATTER_END_RE = re.compile(r"(?:---|\.\.\.)[ \t]*")
 
 BACK_TO_TOP = "a link back to the top"
+STRAY = "text after a question, in no answer"
 """What a skipped "↥ back to top" link is (``SkippedSection.what``)."""
 TOPIC_SLUG_WORDS = 6
 TOPIC_SLUG_LENGTH = 40
@@ -804,12 +811,14 @@ class _Draft:
     a_line: int | None = None
     a: list[str] = field(default_factory=list)
     a_code: list[bool] = field(default_factory=list)
+    a_numbers: list[int] = field(default_factory=list)  # the line each answer line is on
     after_blank: bool = False
     # The least indentation of the indented code block the answer's last text is in, if any.
     code_indent: int | None = None
     # No 'Q:' label marks it: a heading, a bold line, a <details> summary or a table row.
     unlabelled: bool = False
     heading: bool = False  # a heading: its answer runs to the next heading of its level
+    level: int = 0  # the heading's level
     end: int = 0  # the last line with text
 
     def add(
@@ -818,6 +827,8 @@ class _Draft:
         lines, flags = (self.q, self.q_code) if self.a_line is None else (self.a, self.a_code)
         lines.append(line)
         flags.append(code)
+        if self.a_line is not None:
+            self.a_numbers.append(number)
         self.after_blank = not line.strip()
         if line.strip():
             self.code_indent = code_indent
@@ -864,24 +875,46 @@ class _DocumentReader:
         self.unanswered: list[UnansweredQuestion] = []
         text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
         self.lines = text.split("\n")
+        self.structure: list[int] = []
+        self.front_title = self._read_front_matter()
         self.layout = read_layout(
             self.lines, question_level=question_level, topic_level=topic_level
         )
         self.problems = problems
         self.sections = [_Section(None, 0, 1)]
-        self.structure: list[int] = []
         self.skipped: list[SkippedSection] = []  # text in no section's count: links to the top
         self.draft: _Draft | None = None
 
     def error(self, line: int, message: str) -> None:
         self.problems.append(SourceError(message, self.path, line))
 
+    def _read_front_matter(self) -> str | None:
+        """Blank out YAML front matter (``---``, ``title: ...``, ``---``); return its title."""
+        lines = self.lines
+        if not lines or lines[0].rstrip() != "---":
+            return None
+        end = next(
+            (n for n in range(1, len(lines)) if _FRONT_MATTER_END_RE.fullmatch(lines[n])), None
+        )
+        if end is None:
+            return None
+        try:
+            data = yaml.safe_load("\n".join(lines[1:end]))
+        except yaml.YAMLError:
+            return None
+        if not isinstance(data, dict):
+            return None
+        self.structure.extend(range(1, end + 2))
+        self.lines[: end + 1] = [""] * (end + 1)
+        title = data.get("title")
+        return " ".join(title.split()) if isinstance(title, str) and title.strip() else None
+
     def read(self) -> _ParsedDocument:
         lines = self.lines
         index = 0
         while index < len(lines):
             index = self._read_line(index, lines[index])
-        self._finish_question()
+        self._finish_question(at_end=True)
         return self._result()
 
     def _read_line(self, index: int, raw: str) -> int:
@@ -909,6 +942,7 @@ class _DocumentReader:
             (layout.item_fences, self._read_item_fence),
             (layout.top_links, self._skip_top_link),
             (layout.contents, self._skip_contents),
+            (layout.comments, self._skip_comment),
         )
         for blocks, read in readers:
             if index in blocks:
@@ -917,6 +951,11 @@ class _DocumentReader:
 
     def _skip_top_link(self, index: int, end: int) -> int:
         self.skipped.append(SkippedSection(None, self.path, index + 1, end, BACK_TO_TOP))
+        return end
+
+    def _skip_comment(self, index: int, end: int) -> int:
+        """An HTML comment on lines of its own: Markdown shows nothing of it."""
+        self.structure.extend(range(index + 1, end + 1))
         return end
 
     def _skip_contents(self, index: int, end: int) -> int:
@@ -966,9 +1005,14 @@ class _DocumentReader:
                 self._finish_question()
         elif index in self.layout.bold and (draft is None or not draft.heading):
             self._finish_question()
+            q, rest = self.layout.bold[index]
             self.draft = _Draft(number, item.end() if item["bullet"] else None, unlabelled=True)
-            self._add(number, self.layout.bold[index])
+            self._add(number, q)
             self.draft.a_line = number
+            if rest:
+                # "**What is X?** It is Y." or "**What is X?** Ans: Y."
+                marker = _MARKER_RE.match(rest)
+                self._add(number, rest[marker.end() :] if marker else rest)
         else:
             return False
         return True
@@ -996,6 +1040,13 @@ class _DocumentReader:
             # "### Answer" under a question that no label marks says no more than "A:".
             draft.end = number + len(lines) - 1
             return
+        if role == "text" and (
+            (draft is None and is_question(text))
+            or (draft is not None and draft.heading and level <= draft.level)
+        ):
+            # A deeper heading outside any answer ("### Coding exercises", then "#### 1. What
+            # is the output of this code"), or the next one of the same level.
+            role = "question" if is_question(text) else "end"
         if role == "text":
             for offset, line in enumerate(lines):
                 if self.draft is None:
@@ -1003,12 +1054,16 @@ class _DocumentReader:
                 else:
                     self._add(number + offset, line)
             return
-        self._finish_question()
+        self._finish_question(at_end=role != "question")
         if role == "group":
             self.structure.extend(range(number, number + len(lines)))
             return
+        if role == "end":
+            for offset, line in enumerate(lines):
+                self._outside_question(number + offset, line)
+            return
         if role == "question":
-            self.draft = _Draft(number, item_indent, unlabelled=True, heading=True)
+            self.draft = _Draft(number, item_indent, unlabelled=True, heading=True, level=level)
             self._add(number, question_text(text))
             self.draft.a_line = number
             return
@@ -1019,9 +1074,15 @@ class _DocumentReader:
         number = index + 1
         draft = self.draft
         if details.answer_only:
-            if draft is None or draft.answer_started():
+            if draft is None or (draft.answer_started() and not draft.unlabelled):
                 self.error(number, "an answer without a question (no question before it)")
                 return details.end + 1
+            if draft.answer_started():
+                # "What is the output of this code?", the code, then the hidden answer: the
+                # code is part of the question.
+                draft.q += ["", *draft.a]
+                draft.q_code += [False, *draft.a_code]
+                draft.a, draft.a_code, draft.a_numbers = [], [], []
             draft.a_line = draft.a_line or number
         elif draft is not None and draft.answer_started() and not is_question(details.summary):
             # A collapsed part of an answer.
@@ -1183,6 +1244,17 @@ class _DocumentReader:
         ):
             # "1. **What is X?**", then the answer outside the list.
             draft.item_indent = None
+        elif (
+            draft.unlabelled
+            and draft.item_indent is not None
+            and indent < draft.item_indent
+            and draft.answer_started()
+            and _BULLET_RE.match(line)
+        ):
+            # The next item of the list the question is in.
+            self._finish_question()
+            self._outside_question(number, line)
+            return
         if (
             draft.item_indent is not None
             and line.strip()
@@ -1223,7 +1295,9 @@ class _DocumentReader:
         draft = self.draft
         # Inside a list item, the item's indentation goes; elsewhere the fence's own.
         base = (
-            indent if draft is None or draft.item_indent is None else min(indent, draft.item_indent)
+            (0 if index in self.layout.nested_fences else indent)
+            if draft is None or draft.item_indent is None
+            else min(indent, draft.item_indent)
         )
         block = [_dedent(text, base) for text in [line, *lines[index + 1 : end + 1]]]
         if draft is not None and not (
@@ -1261,24 +1335,49 @@ class _DocumentReader:
         """Text that is in no question: a section's introduction is fine, stray text is not."""
         if not line.strip():
             return
-        if self.sections[-1].questions:
+        section = self.sections[-1]
+        if not section.questions:
+            section.text.append(number)
+        elif self.strict:
             self.error(
                 number,
                 "text after a question that is not part of its answer: indent it to add it to "
                 "the answer, or remove it",
             )
         else:
-            self.sections[-1].text.append(number)
+            self._skip_stray(number, number)
 
-    def _finish_question(self) -> None:
+    def _skip_stray(self, first: int, last: int) -> None:
+        """Text after a question that is in no answer: skipped and listed, run by run."""
+        section = self.sections[-1]
+        name = section.name or self.front_title or _name_from_file(self.path)
+        previous = self.skipped[-1] if self.skipped else None
+        if (
+            previous is not None
+            and previous.what == STRAY
+            and previous.path == self.path
+            and previous.name == name
+            and not any(q.line > previous.end for q in section.questions)
+        ):
+            self.skipped[-1] = SkippedSection(name, self.path, previous.line, last, STRAY)
+        else:
+            self.skipped.append(SkippedSection(name, self.path, first, last, STRAY))
+
+    def _finish_question(self, *, at_end: bool = False) -> None:
+        """End the question being read; ``at_end``: the end of its topic or document, where
+        text under a last ``---`` rule is a footer, not part of the answer."""
         draft, self.draft = self.draft, None
         if draft is None:
             return
+        if at_end and draft.heading:
+            self._cut_footer(draft)
         while draft.a and (not draft.a[-1].strip() or _RULE_RE.fullmatch(draft.a[-1])):
             # A rule under a heading question's answer parts it from the next.
             del draft.a[-1], draft.a_code[-1]
         q = clean_markdown(draft.q, draft.q_code)
         a = clean_markdown(draft.a, draft.a_code)
+        if _NOTHING_RE.fullmatch(a):
+            a = ""  # "<br>" alone
         end = max(draft.end, draft.line)
         span = (draft.line, end)
         if not q:
@@ -1300,6 +1399,25 @@ class _DocumentReader:
         else:
             self.sections[-1].questions.append(ImportedQuestion(q, a, self.path, draft.line, end))
 
+    def _cut_footer(self, draft: _Draft) -> None:
+        """Move the text under the answer's last rule, if any, out of it (a "Thanks for
+        reading!" at the end of a document)."""
+        rules = [
+            n for n, line in enumerate(draft.a) if not draft.a_code[n] and _RULE_RE.fullmatch(line)
+        ]
+        if not rules or not any(line.strip() for line in draft.a[: rules[-1]]):
+            return
+        cut = rules[-1]
+        footer = draft.a[cut + 1 :]
+        if not any(line.strip() for line in footer):
+            return
+        numbers = draft.a_numbers[cut + 1 :]
+        text = [n for n, line in zip(numbers, footer, strict=True) if line.strip()]
+        del draft.a[cut:], draft.a_code[cut:], draft.a_numbers[cut:]
+        self._skip_stray(text[0], text[-1])
+        kept = [n for n, line in zip(draft.a_numbers, draft.a, strict=True) if line.strip()]
+        draft.end = kept[-1] if kept else draft.line
+
     def _unanswered(self, line: int, span: tuple[int, int], q: str, why: str) -> None:
         """A question that has no answer: a problem when strict, else left out and listed."""
         if self.strict:
@@ -1310,9 +1428,9 @@ class _DocumentReader:
 
     def _result(self) -> _ParsedDocument:
         headings = self.sections[1:]
-        title = None
+        title = self.front_title
         level_one = [section for section in headings if section.level == 1]
-        if headings and headings[0].level == 1 and len(level_one) == 1:
+        if title is None and headings and headings[0].level == 1 and len(level_one) == 1:
             title = headings[0].name
         topics = []
         skipped = list(self.skipped)

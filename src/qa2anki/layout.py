@@ -17,12 +17,17 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 # "Q", "Question" ..., perhaps numbered: "Q1", "Question 3".
-WORDS = r"(?:Q|A|Question|Answer|QUESTION|ANSWER)(?: ?[0-9]{1,4})?"
+WORDS = r"(?:Q|A|Ans|ANS|Question|Answer|QUESTION|ANSWER)(?: ?[0-9]{1,4})?"
 MARKER_RE = re.compile(
     rf"(?:(?P<emph>\*\*|__|\*|_)(?P<emphasized>{WORDS})(?:(?P=emph):|:(?P=emph))"
     rf"|(?P<plain>{WORDS}):)(?:[ \t]+|$)"
 )
 _EMPHASIS_RE = re.compile(r"(\*\*|__|\*|_)(?P<text>.+)\1")
+_Q_LABEL_RE = re.compile(r"\W*(?:Q|Question) ?[0-9]{0,4}\s*[.:)]")
+# Marks after a question: a difficulty (" ***"), a trailing emphasis marker left over.
+_TRAIL_RE = re.compile(r"(?:\s+\*+)+$")
+# A bold question at the start of a paragraph, and what follows it on its line.
+_LEADING_BOLD_RE = re.compile(r"(\*\*|__)(?P<q>(?:(?!\1).)+)\1(?P<rest>.*)")
 # What stands before a question's words: emoji and other marks, "12.", "Q3:", "Question 4)".
 _LEAD_RE = re.compile(
     r"(?:[^\w\s`*_\[(<\\'\"]+\s*|(?:Q|Question) ?[0-9]{0,4}\s*[.:)]\s*|[0-9]{1,4}\s*[.:)]\s+)+"
@@ -47,15 +52,18 @@ _CODE_TAG_RE = re.compile(r"(?is)<code\b[^>]*>(.*?)</code\s*>")
 _QUESTION_HEADERS = frozenset({"q", "question", "questions", "prompt", "front", "term"})
 _ANSWER_HEADERS = frozenset({"a", "answer", "answers", "back", "definition", "explanation"})
 # What wraps the body of a <details> block: "<br><b>" ... "</b>".
-_BODY_START_RE = re.compile(r"(?i)^\s*(?:<br\s*/?>\s*)*(?P<bold><(?:b|strong)>)?")
-_BODY_END_RE = re.compile(r"(?i)</(?:b|strong)>\s*$")
+_BODY_START_RE = re.compile(r"(?i)^\s*(?:<br\s*/?>\s*)*(?P<wrap><(?P<tag>b|strong|p)>)?")
+_BODY_END_RE = re.compile(r"(?i)</(?P<tag>b|strong|p)>\s*$")
+_COMMENT_RE = re.compile(r"(?s)\s*<!--.*?-->\s*")
 # A link back to the table of contents ("↥ back to top"), in HTML or Markdown.
 _TOP_TEXT_RE = re.compile(r"(?i)[\W_]*(?:back to top|to top|top)[\W_]*")
 _TOP_LINK_RE = re.compile(r"""href=["']?#|\]\(#""")
 _CONTENTS_RE = re.compile(r"(?i)(?:table of )?contents|toc")
 _ITEM_FENCE_RE = re.compile(r" *(?:[-*+]|[0-9]{1,9}[.)]) +(?:`{3,}|~{3,})")
-# More than half of a level's headings must be questions, and at least this many.
+# More than half of a level's headings must be questions, and at least this many; a deeper
+# level of questions, three quarters of its headings, that end in "?" or start with "Q.".
 QUESTION_HEADINGS = 2
+DEEPER_SHARE = 0.75
 
 
 @dataclass(frozen=True)
@@ -85,12 +93,14 @@ class Table:
 class Layout:
     """The questions of a document that no label marks, by line index."""
 
-    question_level: int | None = None
+    question_levels: frozenset[int] = frozenset()
+    levels_given: bool = False  # with --question-level every heading there is a question
     topic_level: int | None = None
     headings: dict[int, tuple[int, str]] = field(default_factory=dict)  # level, text
     # Headings that hold labelled questions below them: sections, whatever their level.
     labelled_sections: set[int] = field(default_factory=set)
-    bold: dict[int, str] = field(default_factory=dict)
+    # A paragraph or list item that asks: its question, and the rest of its first line.
+    bold: dict[int, tuple[str, str]] = field(default_factory=dict)
     details: dict[int, Details] = field(default_factory=dict)
     unclosed_details: set[int] = field(default_factory=set)
     tables: dict[int, Table] = field(default_factory=dict)
@@ -100,6 +110,14 @@ class Layout:
     top_links: dict[int, int] = field(default_factory=dict)
     # A table of contents under its heading: the index of the next heading.
     contents: dict[int, int] = field(default_factory=dict)
+    # HTML comments on lines of their own: the index after the comment.
+    comments: dict[int, int] = field(default_factory=dict)
+    # Fences inside a list item or a quote, which keep their indentation in an answer.
+    nested_fences: set[int] = field(default_factory=set)
+
+    @property
+    def question_level(self) -> int | None:
+        return min(self.question_levels, default=None)
 
     def heading_role(self, index: int, level: int) -> str:
         """What the heading at ``index`` is: "question", "topic", "text" (of an answer) or
@@ -107,8 +125,13 @@ class Layout:
         q, t = self.question_level, self.topic_level
         if index in self.labelled_sections:
             return "topic"
-        if q is not None and level >= q:
-            return "question" if level == q else "text"
+        if q is not None and level in self.question_levels:
+            if self.levels_given or is_question(self.headings[index][1]):
+                return "question"
+            # A heading that asks nothing among the questions: a topic, or part of an answer.
+            return "topic" if level == q else "text"
+        if q is not None and level > q:
+            return "text"
         if t is not None and level > t:
             return "text" if q is None else "group"
         return "topic"
@@ -124,14 +147,25 @@ def question_text(text: str) -> str:
         emphasis = _EMPHASIS_RE.fullmatch(text)
         if emphasis:
             text = emphasis["text"].strip()
+        text = _TRAIL_RE.sub("", text)
     return text
 
 
-def is_question(text: str) -> bool:
-    """Whether a heading or bold line reads as a question."""
-    text = question_text(text)
-    words = re.findall(r"[A-Za-z']+", text[:40])
-    return text.endswith("?") or bool(words and words[0].lower() in QUESTION_WORDS)
+def is_question(text: str, *, strict: bool = False) -> bool:
+    """Whether a heading or bold line reads as a question; ``strict``: it ends in "?" or
+    starts with a label ("Q.", "Q3:")."""
+    shown = question_text(text)
+    if shown.endswith("?") or _Q_LABEL_RE.match(_strip_emphasis(text)):
+        return True
+    words = re.findall(r"[A-Za-z']+", shown[:40])
+    return not strict and bool(words and words[0].lower() in QUESTION_WORDS)
+
+
+def _strip_emphasis(text: str) -> str:
+    text = text.strip()
+    while emphasis := _EMPHASIS_RE.fullmatch(text):
+        text = emphasis["text"].strip()
+    return text
 
 
 def is_answer_label(text: str) -> bool:
@@ -154,7 +188,7 @@ def read_layout(
     topic, whatever its level.
     """
     tokens = _parser().parse("\n".join(lines))
-    layout = Layout(topic_level=topic_level)
+    layout = Layout(topic_level=topic_level, levels_given=question_level is not None)
     labelled = _labelled_lines(tokens)
     headings = _headings(tokens)
     layout.headings = {index: (level, text) for index, level, text in headings}
@@ -162,10 +196,10 @@ def read_layout(
         end = next((i for i, lv, _ in headings[number + 1 :] if lv <= level), len(lines))
         if any(index < line < end for line in labelled):
             layout.labelled_sections.add(index)
-    layout.question_level = (
-        question_level
+    layout.question_levels = (
+        frozenset({question_level})
         if question_level is not None
-        else _question_level(headings, layout.labelled_sections, topic_level)
+        else _question_levels(headings, layout.labelled_sections, topic_level)
     )
     for number, (index, _, text) in enumerate(headings):
         if _CONTENTS_RE.fullmatch(question_text(text)) and index not in layout.labelled_sections:
@@ -201,28 +235,42 @@ def _labelled_lines(tokens: Sequence[Token]) -> list[int]:
     return found
 
 
-def _question_level(
+def _question_levels(
     headings: Sequence[tuple[int, int, str]], labelled: set[int], topic_level: int | None
-) -> int | None:
+) -> frozenset[int]:
+    """The level whose headings are mostly questions, and deeper levels of clear questions
+    (``#### Q. How does it work?`` under ``## Q. What is Node.js?``)."""
     counts: Counter[int] = Counter()
     questions: Counter[int] = Counter()
+    clear: Counter[int] = Counter()
     for index, level, text in headings:
         if index in labelled or (topic_level is not None and level <= topic_level):
             continue
         counts[level] += 1
         questions[level] += is_question(text)
+        clear[level] += is_question(text, strict=True)
     levels = [
         level
         for level in counts
         if questions[level] >= QUESTION_HEADINGS and 2 * questions[level] > counts[level]
     ]
-    return max(levels, key=lambda level: (questions[level], level)) if levels else None
+    if not levels:
+        return frozenset()
+    top = max(levels, key=lambda level: (questions[level], level))
+    deeper = {
+        level
+        for level in counts
+        if level > top
+        and clear[level] >= QUESTION_HEADINGS
+        and clear[level] >= DEEPER_SHARE * counts[level]
+    }
+    return frozenset({top, *deeper})
 
 
-def _bold_lines(tokens: Sequence[Token]) -> dict[int, str]:
+def _bold_lines(tokens: Sequence[Token]) -> dict[int, tuple[str, str]]:
     """Paragraphs whose first line is all bold and reads as a question, the first in their
     list item if in one."""
-    found = {}
+    found: dict[int, tuple[str, str]] = {}
     for number, token in enumerate(tokens):
         if token.type != "inline" or token.map is None or not token.children:
             continue
@@ -231,25 +279,45 @@ def _bold_lines(tokens: Sequence[Token]) -> dict[int, str]:
         if opening.type != "paragraph_open" or not (opening.level == 0 or in_item):
             continue
         first = token.content.split("\n")[0].strip()
-        strong = _whole_strong(token.children)
-        if strong and is_question(first[2:-2]):
-            found[token.map[0]] = question_text(first[2:-2])
+        bold = _LEADING_BOLD_RE.fullmatch(first)
+        if bold and _leading_strong(token.children) and is_question(bold["q"]):
+            rest = bold["rest"].strip()
+            if not rest or is_question(bold["q"], strict=True):
+                found[token.map[0]] = (question_text(bold["q"]), rest)
+        elif in_item and opening.level == 2 and _asks_and_has_answer(tokens, number):
+            # "1. What is a Pod?" with the answer below it in the item.
+            found[token.map[0]] = (question_text(first), "")
     return found
 
 
-def _whole_strong(children: Sequence[Token]) -> bool:
-    """Whether the inline tokens up to the first line break are one bold span."""
+def _asks_and_has_answer(tokens: Sequence[Token], number: int) -> bool:
+    """Whether the inline token at ``number`` is a one-line question that opens a top-level
+    list item with more in it."""
+    token = tokens[number]
+    if "\n" in token.content or not question_text(token.content).endswith("?"):
+        return False
+    after = tokens[number + 2] if number + 2 < len(tokens) else None  # past paragraph_close
+    if after is None or after.type == "list_item_close":
+        return False
+    if after.type in {"bullet_list_open", "ordered_list_open"}:
+        # Sub-questions ("How would you check it?") are no answer.
+        first = next(t for t in tokens[number + 3 :] if t.type == "inline")
+        return not first.content.split("\n")[0].rstrip().endswith("?")
+    return True
+
+
+def _leading_strong(children: Sequence[Token]) -> bool:
+    """Whether the inline tokens open with a bold span that closes on the first line."""
     children = [child for child in children if child.type != "text" or child.content]
     if not children or children[0].type != "strong_open":
         return False
     depth = 0
-    for number, child in enumerate(children):
+    for child in children:
         if child.type in {"softbreak", "hardbreak"}:
             return False
         depth += {"strong_open": 1, "strong_close": -1}.get(child.type, 0)
         if depth == 0:
-            rest = children[number + 1 :]
-            return not rest or rest[0].type in {"softbreak", "hardbreak"}
+            return True
     return False
 
 
@@ -262,6 +330,10 @@ def _find_blocks(tokens: Sequence[Token], lines: Sequence[str], layout: Layout) 
         start, end = token.map
         if token.type == "fence" and _ITEM_FENCE_RE.match(lines[start]):
             layout.item_fences[start] = end
+        elif token.type == "fence" and token.level > 0:
+            layout.nested_fences.add(start)
+        elif token.type == "html_block" and _COMMENT_RE.fullmatch(token.content):
+            layout.comments[start] = end
         elif token.type == "html_block" and _DETAILS_OPEN_RE.match(token.content.lstrip()):
             details = _details(lines, start, in_fence)
             if details is None:
@@ -304,7 +376,7 @@ def _read_details(lines: Sequence[str], start: int, end: int) -> Details:
     opening = _BODY_START_RE.match(body)
     assert opening is not None  # every part of it is optional
     closing = _BODY_END_RE.search(body)
-    if opening["bold"] and closing:
+    if opening["wrap"] and closing and closing["tag"].lower() == opening["tag"].lower():
         body = body[: closing.start()]
     # Keep the line breaks of what is cut, so that each line keeps its number.
     body = "\n" * opening.group().count("\n") + body[opening.end() :]
