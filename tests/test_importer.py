@@ -314,10 +314,10 @@ def test_an_imported_deck_never_shares_a_note_with_the_shipped_one(tmp_path: Pat
     assert result.key == "python-backend-interview-3f9c"
     assert len(imported) == 100
     assert {note.guid for note in imported}.isdisjoint(note.guid for note in shipped)
-    # Without the suffix, questions whose generated ids the shipped deck also has (7 of them)
+    # Without the suffix, questions whose generated ids the shipped deck also has (8 of them)
     # would update the shipped notes.
     same_ids = {note.id for note in imported} & {note.id for note in shipped}
-    assert len(same_ids) == 7
+    assert len(same_ids) == 8
 
 
 def test_options_override_name_and_key_and_are_checked(tmp_path: Path) -> None:

@@ -41,8 +41,14 @@ ID_LENGTH = 40  # ... and this many characters, before any "-2" that makes an id
 FALLBACK_ID = "question"
 
 
+_POSSESSIVE_RE = re.compile(r"(?<=[A-Za-z])['\u2019]s\b")
+_APOSTROPHE_RE = re.compile(r"(?<=[A-Za-z])['\u2019](?=[A-Za-z])")
+
+
 def slug_words(text: str) -> list[str]:
-    """Return the lowercase ASCII words of ``text``: accents dropped, punctuation split."""
+    """Return the lowercase ASCII words of ``text``: accents dropped, punctuation split, and
+    apostrophes kept inside words ("what's" is "what", "don't" is "dont")."""
+    text = _APOSTROPHE_RE.sub("", _POSSESSIVE_RE.sub("", text))
     folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     return re.findall(r"[a-z0-9]+", folded.lower())
 
