@@ -985,3 +985,145 @@ def test_an_image_in_the_output_with_other_bytes_is_kept_unless_forced(tmp_path:
 
     import_markdown([document], tmp_path / "out", force=True)
     assert (tmp_path / "out" / "a.png").read_bytes() == PNG
+
+
+def skipped(documents: ImportedDocuments) -> list[tuple[str | None, int, int, str]]:
+    return [(s.name, s.line, s.end, s.what) for s in documents.skipped]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "**What is A?**\n\nIt is A.\n\n---\n\n*Thanks for reading!*\n",
+        "| Question | Answer |\n|---|---|\n| What is A? | It is A. |\n\n*Thanks for reading!*\n",
+        "## What is A?\n\nIt is A.\n\n## What is B?\n\nIt is A.\n\n---\n\n*Thanks for reading!*\n",
+    ],
+    ids=["bold", "table", "heading"],
+)
+def test_text_after_the_last_answer_is_skipped_and_listed_or_with_strict_refused(
+    tmp_path: Path, text: str
+) -> None:
+    documents = read_one(tmp_path, text)
+
+    assert cards(documents)[0][1:] == ("What is A?", "It is A.")
+    last = len(text.splitlines())
+    assert skipped(documents)[-1] == ("Notes", last, last, "text after a question, in no answer")
+    if not text.startswith("##"):
+        with pytest.raises(ValidationError, match="text after a question that is not part"):
+            read_documents([tmp_path / "notes.md"], strict=True)
+
+
+def test_a_hidden_answer_after_a_questions_code_makes_the_code_part_of_the_question(
+    tmp_path: Path,
+) -> None:
+    text = (
+        "### Exercises\n\n#### 1. What is the output of below code\n\n```js\nconsole.log(1)\n"
+        "```\n\n<details><summary><b>Answer</b></summary>\n<p>\n\nIt is 1.\n\n</p>\n</details>\n"
+        "\n#### 2. What is the output of this one\n\n```js\nconsole.log(2)\n```\n\n"
+        "<details><summary>Answer</summary>\n\n2\n\n</details>\n"
+    )
+
+    assert cards(read_one(tmp_path, text)) == [
+        ("Exercises", "What is the output of below code\n\n```js\nconsole.log(1)\n```", "It is 1."),
+        ("Exercises", "What is the output of this one\n\n```js\nconsole.log(2)\n```", "2"),
+    ]
+
+
+def test_html_comments_on_their_own_lines_are_nothing(tmp_path: Path) -> None:
+    text = (
+        "1. ### What is A\n\n   Answer A.\n\n<!-- QUESTIONS_END -->\n\n2. ### What is B\n\n   B.\n"
+    )
+
+    documents = read_one(tmp_path, text)
+
+    assert [q for _, q, _ in cards(documents)] == ["What is A", "What is B"]
+    assert (tmp_path / "notes.md", 5) in documents.structure
+
+
+def test_deeper_clear_questions_and_headings_among_questions_that_ask_nothing(
+    tmp_path: Path,
+) -> None:
+    text = (
+        "# Node.js\n\n## # 1. INTRODUCTION\n\n<br/>\n\n## Q. What is Node.js?\n\nA runtime.\n\n"
+        "#### Q. How does Node.js work?\n#### Q. What is the difference from Ajax?\n\n"
+        "## # 2. SETUP\n\n## Q. How to create a server?\n\n`http.createServer()`\n\n"
+        "## Q. What is npm?\n<br>\n"
+    )
+
+    documents = read_one(tmp_path, text)
+
+    assert cards(documents) == [
+        ("INTRODUCTION", "What is Node.js?", "A runtime."),
+        ("SETUP", "How to create a server?", "`http.createServer()`"),
+    ]
+    assert [(q.q, q.why) for q in documents.unanswered] == [
+        ("How does Node.js work?", "an empty answer"),
+        ("What is the difference from Ajax?", "an empty answer"),
+        ("What is npm?", "an empty answer"),
+    ]
+
+
+def test_a_fence_in_a_list_item_of_an_answer_keeps_its_indentation(tmp_path: Path) -> None:
+    text = (
+        "## What is A?\n\n1. First.\n2. Second:\n\n   ```bash\n   echo hi\n   ```\n\n3. Third.\n\n"
+        "## What is B?\n\nB.\n"
+    )
+
+    assert cards(read_one(tmp_path, text))[0][2] == (
+        "1. First.\n2. Second:\n\n   ```bash\n   echo hi\n   ```\n\n3. Third."
+    )
+
+
+def test_list_items_that_ask_with_the_answer_below_are_questions(tmp_path: Path) -> None:
+    text = (
+        "## Basics\n\n1. What is a Pod?\n\n   The smallest deployable unit.\n\n"
+        "2. What is a Node?\n   A worker machine.\n\n"
+        "## Open questions\n\n* Explain event delegation.\n* What is a closure?\n"
+        "  * How would you use one?\n* What is hoisting?\n"
+    )
+
+    documents = read_one(tmp_path, text)
+
+    assert cards(documents) == [
+        ("Basics", "What is a Pod?", "The smallest deployable unit."),
+        ("Basics", "What is a Node?", "A worker machine."),
+    ]
+    assert skipped(documents) == [("Open questions", 10, 15, "no questions")]
+
+
+def test_bold_questions_with_the_answer_on_their_line_and_ans_labels(tmp_path: Path) -> None:
+    text = (
+        "**Q1. What is JVM?**\n\nAns: A virtual machine.\n\n"
+        "**Q2. What are its features?** Ans: OOP, GC.\n\n"
+        "**Q3. What is fail-fast?**\n\nAns:\n\n"
+        "**What is a JIT?** It compiles hot code.\n"
+    )
+
+    documents = read_one(tmp_path, text)
+
+    assert cards(documents) == [
+        ("Notes", "What is JVM?", "A virtual machine."),
+        ("Notes", "What are its features?", "OOP, GC."),
+        ("Notes", "What is a JIT?", "It compiles hot code."),
+    ]
+    assert [q.q for q in documents.unanswered] == ["What is fail-fast?"]
+
+
+def test_placeholders_marks_and_front_matter(tmp_path: Path) -> None:
+    text = (
+        "---\ntitle: Sysadmin questions\n---\n\n"
+        "<details>\n<summary><b>What is an inode? ***</b></summary><br>\n\nTo be completed.\n\n"
+        "</details>\n\n<details>\n<summary><b>What is a shell? **</b></summary><br><b>\n\n"
+        "A command interpreter.\n</b></details>\n"
+    )
+
+    documents = read_one(tmp_path, text)
+
+    assert documents.title == "Sysadmin questions"
+    assert cards(documents) == [
+        ("Sysadmin questions", "What is a shell?", "A command interpreter.")
+    ]
+    assert [(q.q, q.why) for q in documents.unanswered] == [
+        ("What is an inode?", "a placeholder answer ('To be completed.')")
+    ]
+    assert {line for _, line in documents.structure} >= {1, 2, 3}

@@ -84,6 +84,8 @@ _ITEM_RE = re.compile(r"(?P<indent> *)(?:(?P<bullet>[-*+]|[0-9]{1,9}[.)])(?P<gap
 _INDENT_RE = re.compile(r"[ \t]*(?:(?:[-*+]|[0-9]{1,9}[.)])[ \t]+)?")
 # "1-10: " (any dash) or "3. " before a heading's text numbers the sections; it is no name.
 _SECTION_NUMBER_RE = re.compile(r"[0-9]+(?:[ \t]*[-\u2013\u2014][ \t]*[0-9]+)?[ \t]*[:.)][ \t]+")
+# Emoji and marks before a heading's name: "🔹 ", "# 1. INTRODUCTION".
+_MARKS_RE = re.compile(r"^[^\w\s`*_\[(<\\'\"]+\s*")
 _EMPHASIS_RE = re.compile(r"(\*\*|__|\*|_)(?P<text>.+)\1")
 # A line that starts a new Markdown block, so a line break before it is no line break.
 _BLOCK_START_RE = re.compile(r" {0,3}(?:[-*+][ \t]|[0-9]{1,9}[.)][ \t]|#|>|```|~~~|\|)")
@@ -1080,8 +1082,9 @@ class _DocumentReader:
             if draft.answer_started():
                 # "What is the output of this code?", the code, then the hidden answer: the
                 # code is part of the question.
-                draft.q += ["", *draft.a]
-                draft.q_code += [False, *draft.a_code]
+                start = next(n for n, line in enumerate(draft.a) if line.strip())
+                draft.q += ["", *draft.a[start:]]
+                draft.q_code += [False, *draft.a_code[start:]]
                 draft.a, draft.a_code, draft.a_numbers = [], [], []
             draft.a_line = draft.a_line or number
         elif draft is not None and draft.answer_started() and not is_question(details.summary):
@@ -1508,7 +1511,7 @@ def _dedent(line: str, indent: int) -> str:
 
 def _topic_name(heading: str) -> str:
     """Return a heading's text without its number and the emphasis around it."""
-    name = heading.strip()
+    name = _MARKS_RE.sub("", heading.strip())
     name = _SECTION_NUMBER_RE.sub("", name, count=1) if _SECTION_NUMBER_RE.match(name) else name
     while emphasis := _EMPHASIS_RE.fullmatch(name):
         name = emphasis["text"].strip()

@@ -286,7 +286,7 @@ def _bold_lines(tokens: Sequence[Token]) -> dict[int, tuple[str, str]]:
                 found[token.map[0]] = (question_text(bold["q"]), rest)
         elif in_item and opening.level == 2 and _asks_and_has_answer(tokens, number):
             # "1. What is a Pod?" with the answer below it in the item.
-            found[token.map[0]] = (question_text(first), "")
+            found[token.map[0]] = (question_text(first), "")  # the answer: the next lines
     return found
 
 
@@ -294,8 +294,11 @@ def _asks_and_has_answer(tokens: Sequence[Token], number: int) -> bool:
     """Whether the inline token at ``number`` is a one-line question that opens a top-level
     list item with more in it."""
     token = tokens[number]
-    if "\n" in token.content or not question_text(token.content).endswith("?"):
+    first, _, rest = token.content.partition("\n")
+    if not question_text(first).endswith("?"):
         return False
+    if rest.strip():
+        return True  # "1. What is X?" and, on the next line, the answer
     after = tokens[number + 2] if number + 2 < len(tokens) else None  # past paragraph_close
     if after is None or after.type == "list_item_close":
         return False
