@@ -304,8 +304,8 @@ def _asks_and_has_answer(tokens: Sequence[Token], number: int) -> bool:
         return False
     if after.type in {"bullet_list_open", "ordered_list_open"}:
         # Sub-questions ("How would you check it?") are no answer.
-        first = next(t for t in tokens[number + 3 :] if t.type == "inline")
-        return not first.content.split("\n")[0].rstrip().endswith("?")
+        sub = next(t for t in tokens[number + 3 :] if t.type == "inline")
+        return not sub.content.split("\n")[0].rstrip().endswith("?")
     return True
 
 
