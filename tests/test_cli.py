@@ -705,8 +705,8 @@ def test_import_reports_raw_html_by_kind(tmp_path: Path) -> None:
     assert (result.exit_code, result.stderr) == (0, "")
     assert result.stdout == (
         "Web: 1 question\n"
-        f"HTML <br>: 2 times (first at {document}:3), kept\n"
-        f"HTML <div>: 1 time (first at {document}:3), shown as text\n"
+        f"HTML <br>: 2 times (first at {document}:4), kept\n"
+        f"HTML <div>: 1 time (first at {document}:4), shown as text\n"
         f"Wrote 1 question in 1 topic to {tmp_path / 'out'} (deck 'Web', key 'web-3f9c')\n"
     )
 

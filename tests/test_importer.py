@@ -494,17 +494,17 @@ def test_raw_html_in_the_documents_is_counted_by_kind_with_what_cards_make_of_it
     result = import_markdown([document], tmp_path / "out")
 
     assert [(h.kind, h.count, h.line, h.outcome) for h in result.html] == [
-        ("<br>", 2, 5, "kept"),
+        ("<br>", 2, 6, "kept"),
         (
             "<img src=URL>",
             1,
-            8,
+            9,
             "refused by check and build: save each image beside the topic file and give its path",
         ),
-        ("<div>", 1, 8, "shown as text"),
-        ("<b>", 1, 8, "kept, without some of its attributes"),
-        ("<!-- -->", 1, 8, "shown as text"),
-        ("<img>", 1, 8, "kept"),
+        ("<div>", 1, 9, "shown as text"),
+        ("<b>", 1, 9, "kept, without some of its attributes"),
+        ("<!-- -->", 1, 9, "shown as text"),
+        ("<img>", 1, 9, "kept"),
     ]
     # The text reads back as written, though the images are not there yet.
     assert load_deck(tmp_path / "out", check_images=False).question_count == 2
@@ -965,9 +965,9 @@ def test_the_documents_images_are_copied_beside_the_topic_files(tmp_path: Path) 
     assert result.images == ("img/a b.png",)
     assert (tmp_path / "out" / "img" / "a b.png").read_bytes() == PNG
     assert [str(warning) for warning in result.image_warnings] == [
-        f"{document}:1: warning: the image img/gone.png was not found: copy it into the deck's "
+        f"{document}:2: warning: the image img/gone.png was not found: copy it into the deck's "
         "folder at that path",
-        f"{document}:4: warning: the image ../up.png is outside the document's folder: copy it "
+        f"{document}:5: warning: the image ../up.png is outside the document's folder: copy it "
         "into the deck's folder and give its path from there",
     ]
 

@@ -124,6 +124,12 @@ class ImportedQuestion:
     line: int
     end: int = field(default=0, compare=False)
     """The last line of its text."""
+    a_line: int = field(default=0, compare=False)
+    """The line of the answer's first line."""
+
+    def lines(self) -> tuple[tuple[str, int], ...]:
+        """The question and the answer, each with the line its text starts on."""
+        return ((self.q, self.line), (self.a, self.a_line or self.line))
 
 
 @dataclass(frozen=True)
@@ -314,10 +320,11 @@ def document_images(
     warnings: list[SourceError] = []
     for topic in topics:
         for question in topic.questions:
-            for ref in image_refs(question.q) + image_refs(question.a):
+            refs = [(ref, first) for text, first in question.lines() for ref in image_refs(text)]
+            for ref, first in refs:
                 if not ref.src or is_link(ref.src):
                     continue  # a URL: the raw HTML report and the build say what to do
-                where = (question.path, question.line)
+                where = (question.path, first + ref.offset)
                 src = unquote(ref.src)
                 name = PurePosixPath(src.replace("\\", "/"))
                 if name.is_absolute() or ".." in name.parts or re.match(r"[A-Za-z]:", src):
@@ -450,14 +457,14 @@ def raw_html(topics: Sequence[ImportedTopic]) -> tuple[RawHtml, ...]:
     found: dict[str, RawHtml] = {}
     for topic in topics:
         for question in topic.questions:
-            for text in (question.q, question.a):
-                for token, _ in inline_tokens(text) if "<" in text else ():
+            for text, first in question.lines():
+                for token, offset in inline_tokens(text) if "<" in text else ():
                     if token.type != "html_inline" or token.content.startswith("</"):
                         continue  # a closing tag goes with its opening one
                     kind, outcome = _html_kind(token.content)
                     seen = found.get(kind)
                     found[kind] = (
-                        RawHtml(kind, 1, question.path, question.line, outcome)
+                        RawHtml(kind, 1, question.path, first + offset, outcome)
                         if seen is None
                         else RawHtml(kind, seen.count + 1, seen.path, seen.line, seen.outcome)
                     )
@@ -1400,7 +1407,13 @@ class _DocumentReader:
         elif _PLACEHOLDER_RE.fullmatch(a):
             self._unanswered(draft.a_line, span, q, f"a placeholder answer ('{a}')")
         else:
-            self.sections[-1].questions.append(ImportedQuestion(q, a, self.path, draft.line, end))
+            a_line = next(
+                (n for n, line in zip(draft.a_numbers, draft.a, strict=True) if line.strip()),
+                draft.line,
+            )
+            self.sections[-1].questions.append(
+                ImportedQuestion(q, a, self.path, draft.line, end, a_line)
+            )
 
     def _cut_footer(self, draft: _Draft) -> None:
         """Move the text under the answer's last rule, if any, out of it (a "Thanks for
