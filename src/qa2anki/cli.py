@@ -488,7 +488,8 @@ def _print_import_summary(result: ImportResult) -> None:
             + (f", {left_out} skipped (no answer)" if left_out else "")
         )
     for question in result.unanswered:
-        shown = question.q if len(question.q) <= 60 else question.q[:57] + "..."
+        flat = " ".join(question.q.split())
+        shown = flat if len(flat) <= 60 else flat[:57] + "..."
         what = f"question '{shown}'" if shown else "a question"
         typer.echo(f"Skipped {what} ({question.path}:{question.line}): {question.why}")
     _print_skipped(result)

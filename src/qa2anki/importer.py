@@ -50,9 +50,12 @@ from qa2anki.layout import (
     Details,
     Table,
     is_answer_label,
+    is_label_heading,
     is_question,
+    marker_word,
     question_text,
     read_layout,
+    unquote_questions,
 )
 from qa2anki.loader import (
     CONTROL_RE,
@@ -886,9 +889,15 @@ class _DocumentReader:
         self.lines = text.split("\n")
         self.structure: list[int] = []
         self.front_title = self._read_front_matter()
+        self.lines = unquote_questions(self.lines)
         self.layout = read_layout(
             self.lines, question_level=question_level, topic_level=topic_level
         )
+        for index, line in self.layout.unwrapped.items():
+            self.lines[index] = line
+            if not line:
+                self.structure.append(index + 1)  # a wrapping tag alone on its line
+        self.title: tuple[int, str] | None = None  # a heading that titles the next question
         self.problems = problems
         self.sections = [_Section(None, 0, 1)]
         self.skipped: list[SkippedSection] = []  # text in no section's count: links to the top
@@ -1036,47 +1045,64 @@ class _DocumentReader:
     ) -> None:
         """A heading starts a topic or a question, or is part of an answer."""
         number = index + 1
+        if self.title is not None:
+            # A heading that titled no question: it names nothing.
+            self.structure.append(self.title[0])
+            self.title = None
         known = index in self.layout.headings
         role = self.layout.heading_role(index, level) if known else "topic"
+        if role == "text":
+            role = self._heading_in_answer(number, lines, text, level)
+        if role == "text":
+            return
+        self._finish_question(at_end=role != "question")
+        if role == "group":
+            self.structure.extend(range(number, number + len(lines)))
+        elif role == "end":
+            for offset, line in enumerate(lines):
+                self._outside_question(number + offset, line)
+        elif role == "title":
+            self.title = (number, "" if is_label_heading(text) else question_text(text))
+        elif role == "question":
+            self.draft = _Draft(number, item_indent, unlabelled=True, heading=True, level=level)
+            if is_label_heading(text):
+                # "### Question 3": the question is the text under it, up to its answer.
+                self.draft.end = number
+            else:
+                self._add(number, question_text(text))
+                self.draft.a_line = number
+        else:
+            self.sections.append(
+                _Section(_topic_name(text), level, number, heading_lines=len(lines))
+            )
+
+    def _heading_in_answer(self, number: int, lines: Sequence[str], text: str, level: int) -> str:
+        """Read a heading below the question level: part of an answer ("text"), unless it says
+        the answer follows, asks outside any answer ("question"), or ends a question of its
+        level ("end")."""
         draft = self.draft
         if (
-            role == "text"
-            and draft is not None
+            draft is not None
             and draft.unlabelled
             and not draft.answer_started()
             and is_answer_label(text)
         ):
             # "### Answer" under a question that no label marks says no more than "A:".
+            draft.a_line = draft.a_line or number
             draft.end = number + len(lines) - 1
-            return
-        if role == "text" and (
-            (draft is None and is_question(text))
-            or (draft is not None and draft.heading and level <= draft.level)
+            return "text"
+        if (draft is None or not draft.heading or level > draft.level) and (
+            draft is not None or not is_question(text)
         ):
-            # A deeper heading outside any answer ("### Coding exercises", then "#### 1. What
-            # is the output of this code"), or the next one of the same level.
-            role = "question" if is_question(text) else "end"
-        if role == "text":
             for offset, line in enumerate(lines):
-                if self.draft is None:
+                if draft is None:
                     self._outside_question(number + offset, line)
                 else:
                     self._add(number + offset, line)
-            return
-        self._finish_question(at_end=role != "question")
-        if role == "group":
-            self.structure.extend(range(number, number + len(lines)))
-            return
-        if role == "end":
-            for offset, line in enumerate(lines):
-                self._outside_question(number + offset, line)
-            return
-        if role == "question":
-            self.draft = _Draft(number, item_indent, unlabelled=True, heading=True, level=level)
-            self._add(number, question_text(text))
-            self.draft.a_line = number
-            return
-        self.sections.append(_Section(_topic_name(text), level, number, heading_lines=len(lines)))
+            return "text"
+        # A deeper heading outside any answer ("### Coding exercises", then "#### 1. What is
+        # the output of this code"), or the next one of the same level.
+        return "question" if is_question(text) else "end"
 
     def _read_details(self, index: int, details: Details) -> int:
         """A <details> block: a question (its summary) and its answer, or an answer."""
@@ -1201,11 +1227,26 @@ class _DocumentReader:
     ) -> int:
         """Read a line starting with 'Q:' or 'A:'; return the next index."""
         number = index + 1
-        word = marker["emphasized"] or marker["plain"]
+        word = marker_word(marker)
+        if marker["wrap"] and word.startswith("Q"):
+            # "**Q: What is a prop?**": the label and the whole question in one bold span,
+            # the answer below it, as under a bold question.
+            self._finish_question()
+            self.draft = _Draft(number, item.end() if item["bullet"] else None, unlabelled=True)
+            self._add(number, rest.rstrip().removesuffix(marker["wrap"]).rstrip())
+            self.draft.a_line = number
+            return index + 1
         if word.startswith("Q"):
             self._finish_question()
             indent = item.end() if item["bullet"] else None
             self.draft = _Draft(number, indent)
+            if self.title is not None:
+                # "### 1. Two Sum", then "**Question:** ...": the heading names the question.
+                line, title = self.title
+                self.title = None
+                self.draft.line = line
+                if title:
+                    self.draft.q, self.draft.q_code = [f"**{title}**", ""], [False, False]
             return self._read_first_line(index, rest)
         draft = self.draft
         if draft is None:
@@ -1248,23 +1289,22 @@ class _DocumentReader:
         if (
             draft.unlabelled
             and draft.item_indent is not None
-            and line.strip()
             and indent < draft.item_indent
-            and not draft.answer_started()
-        ):
-            # "1. **What is X?**", then the answer outside the list.
-            draft.item_indent = None
-        elif (
-            draft.unlabelled
-            and draft.item_indent is not None
-            and indent < draft.item_indent
-            and draft.answer_started()
             and _BULLET_RE.match(line)
         ):
             # The next item of the list the question is in.
             self._finish_question()
             self._outside_question(number, line)
             return
+        if (
+            draft.unlabelled
+            and draft.item_indent is not None
+            and line.strip()
+            and indent < draft.item_indent
+            and not draft.answer_started()
+        ):
+            # "1. **What is X?**", then the answer outside the list.
+            draft.item_indent = None
         if (
             draft.item_indent is not None
             and line.strip()

@@ -8,6 +8,7 @@ that no ``Q:`` label marks: a heading at the document's question level, a bold l
 from __future__ import annotations
 
 import re
+import textwrap
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -17,12 +18,15 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 # "Q", "Question" ..., perhaps numbered: "Q1", "Question 3".
-WORDS = r"(?:Q|A|Ans|ANS|Question|Answer|QUESTION|ANSWER)(?: ?[0-9]{1,4})?"
+WORDS = r"(?:Q|A|Ans|ANS|Question|Answer|Solution|QUESTION|ANSWER|SOLUTION)(?: ?[0-9]{1,4})?"
 MARKER_RE = re.compile(
     rf"(?:(?P<emph>\*\*|__|\*|_)(?P<emphasized>{WORDS})(?:(?P=emph):|:(?P=emph))"
-    rf"|(?P<plain>{WORDS}):)(?:[ \t]+|$)"
+    rf"|(?P<plain>{WORDS}):|(?P<dotted>Ans|ANS)\."
+    rf"|(?P<wrap>\*\*|__)(?P<wrapped>{WORDS}):(?=[ \t]+\S.*(?P=wrap)[ \t]*$))(?:[ \t]+|$)"
 )
 _EMPHASIS_RE = re.compile(r"(\*\*|__|\*|_)(?P<text>.+)\1")
+# A heading that only numbers a question, whose text follows it: "### Question 3".
+_LABEL_HEADING_RE = re.compile(r"(?i)(?:Q|Question|Problem|Exercise) ?#?[0-9]{1,4}[.:)]?")
 _Q_LABEL_RE = re.compile(r"\W*(?:Q|Question) ?[0-9]{0,4}\s*[.:)]")
 # Marks after a question: a difficulty (" ***"), a trailing emphasis marker left over.
 _TRAIL_RE = re.compile(r"(?:\s+\*+)+$")
@@ -30,7 +34,8 @@ _TRAIL_RE = re.compile(r"(?:\s+\*+)+$")
 _LEADING_BOLD_RE = re.compile(r"(\*\*|__)(?P<q>(?:(?!\1).)+)\1(?P<rest>.*)")
 # What stands before a question's words: emoji and other marks, "12.", "Q3:", "Question 4)".
 _LEAD_RE = re.compile(
-    r"(?:[^\w\s`*_\[(<\\'\"]+\s*|(?:Q|Question) ?[0-9]{0,4}\s*[.:)]\s*|[0-9]{1,4}\s*[.:)]\s+)+"
+    r"(?:[^\w\s`*_\[(<\\'\"]+\s*|\[[ xX]\]\s+|(?:Q|Question) ?[0-9]{0,4}\s*[.:)]\s*"
+    r"|[0-9]{1,4}\s*[.:)]\s+)+"
 )
 # The words that open a question, in interview questions and in the imperative.
 _QUESTION_WORDS = (
@@ -52,13 +57,16 @@ _CODE_TAG_RE = re.compile(r"(?is)<code\b[^>]*>(.*?)</code\s*>")
 _QUESTION_HEADERS = frozenset({"q", "question", "questions", "prompt", "front", "term"})
 _ANSWER_HEADERS = frozenset({"a", "answer", "answers", "back", "definition", "explanation"})
 # What wraps the body of a <details> block: "<br><b>" ... "</b>".
-_BODY_START_RE = re.compile(r"(?i)^\s*(?:<br\s*/?>\s*)*(?P<wrap><(?P<tag>b|strong|p)>)?")
+_BODY_START_RE = re.compile(r"(?i)^\s*(?P<tags>(?:<br\s*/?>\s*)*(?P<wrap><(?P<tag>b|strong|p)>)?)")
 _BODY_END_RE = re.compile(r"(?i)</(?P<tag>b|strong|p)>\s*$")
 _COMMENT_RE = re.compile(r"(?s)\s*<!--.*?-->\s*")
 # A link back to the table of contents ("↥ back to top"), in HTML or Markdown.
 _TOP_TEXT_RE = re.compile(r"(?i)[\W_]*(?:back to top|to top|top)[\W_]*")
 _TOP_LINK_RE = re.compile(r"""href=["']?#|\]\(#""")
 _CONTENTS_RE = re.compile(r"(?i)(?:table of )?contents|toc")
+_QUOTE_RE = re.compile(r"^ {0,3}> ?")
+_WRAPPER_BLOCK_RE = re.compile(r"(?i)\s*<(?:p|div|center)\b")
+_WRAPPER_TAG_RE = re.compile(r"(?i)</?(?:p|div|center)\b[^>]*>")
 _ITEM_FENCE_RE = re.compile(r" *(?:[-*+]|[0-9]{1,9}[.)]) +(?:`{3,}|~{3,})")
 # More than half of a level's headings must be questions, and at least this many; a deeper
 # level of questions, three quarters of its headings, that end in "?" or start with "Q.".
@@ -114,6 +122,10 @@ class Layout:
     comments: dict[int, int] = field(default_factory=dict)
     # Fences inside a list item or a quote, which keep their indentation in an answer.
     nested_fences: set[int] = field(default_factory=set)
+    # Headings that title the one labelled question under them ("### 1. Two Sum").
+    titles: set[int] = field(default_factory=set)
+    # Lines of HTML blocks that only wrap what they hold (<p align="center">), unwrapped.
+    unwrapped: dict[int, str] = field(default_factory=dict)
 
     @property
     def question_level(self) -> int | None:
@@ -123,18 +135,22 @@ class Layout:
         """What the heading at ``index`` is: "question", "topic", "text" (of an answer) or
         "group" (between the topic and the question level: it ends a question, no topic)."""
         q, t = self.question_level, self.topic_level
-        if index in self.labelled_sections:
-            return "topic"
-        if q is not None and level in self.question_levels:
-            if self.levels_given or is_question(self.headings[index][1]):
-                return "question"
+        labelled = index in self.labelled_sections
+        if index in self.titles or (labelled and t is not None and level > t):
+            role = "title"
+        elif labelled:
+            role = "topic"
+        elif q is not None and level in self.question_levels:
             # A heading that asks nothing among the questions: a topic, or part of an answer.
-            return "topic" if level == q else "text"
-        if q is not None and level > q:
-            return "text"
-        if t is not None and level > t:
-            return "text" if q is None else "group"
-        return "topic"
+            asks = self.levels_given or is_question(self.headings[index][1])
+            role = "question" if asks else "topic" if level == q else "text"
+        elif q is not None and level > q:
+            role = "text"
+        elif t is not None and level > t:
+            role = "text" if q is None else "group"
+        else:
+            role = "topic"
+        return role
 
 
 def question_text(text: str) -> str:
@@ -155,7 +171,7 @@ def is_question(text: str, *, strict: bool = False) -> bool:
     """Whether a heading or bold line reads as a question; ``strict``: it ends in "?" or
     starts with a label ("Q.", "Q3:")."""
     shown = question_text(text)
-    if shown.endswith("?") or _Q_LABEL_RE.match(_strip_emphasis(text)):
+    if shown.endswith("?") or _Q_LABEL_RE.match(_strip_emphasis(text)) or is_label_heading(text):
         return True
     words = re.findall(r"[A-Za-z']+", shown[:40])
     return not strict and bool(words and words[0].lower() in QUESTION_WORDS)
@@ -166,6 +182,16 @@ def _strip_emphasis(text: str) -> str:
     while emphasis := _EMPHASIS_RE.fullmatch(text):
         text = emphasis["text"].strip()
     return text
+
+
+def marker_word(marker: re.Match[str]) -> str:
+    """The word of a ``Q:`` or ``A:`` label: "Q", "Answer", "Ans" ..."""
+    return str(marker["emphasized"] or marker["plain"] or marker["dotted"] or marker["wrapped"])
+
+
+def is_label_heading(text: str) -> bool:
+    """Whether a heading only numbers the question under it ("### Question 3")."""
+    return bool(_LABEL_HEADING_RE.fullmatch(_strip_emphasis(text).strip()))
 
 
 def is_answer_label(text: str) -> bool:
@@ -192,10 +218,14 @@ def read_layout(
     labelled = _labelled_lines(tokens)
     headings = _headings(tokens)
     layout.headings = {index: (level, text) for index, level, text in headings}
+    own: Counter[int] = Counter()  # the labelled questions right under each heading
     for number, (index, level, _) in enumerate(headings):
         end = next((i for i, lv, _ in headings[number + 1 :] if lv <= level), len(lines))
+        following = headings[number + 1][0] if number + 1 < len(headings) else len(lines)
         if any(index < line < end for line in labelled):
             layout.labelled_sections.add(index)
+            own[index] = sum(index < line < following for line in labelled)
+    layout.titles = _title_headings(headings, own)
     layout.question_levels = (
         frozenset({question_level})
         if question_level is not None
@@ -209,6 +239,54 @@ def read_layout(
         layout.bold = _bold_lines(tokens)
     _find_blocks(tokens, lines, layout)
     return layout
+
+
+def _title_headings(headings: Sequence[tuple[int, int, str]], own: Counter[int]) -> set[int]:
+    """The headings that title one labelled question each, several under a topic heading of
+    their own ("## Arrays", then "### 1. Two Sum" and "### 2. Max Profit", each over one
+    "**Question:**"), where most headings of their level do so: they name their question
+    rather than start a topic each."""
+    levels = [level for _, level, _ in headings]
+    title = levels[:1] == [1] and levels.count(1) == 1  # the document's title, no topic
+    by_level: dict[int, list[int]] = {}
+    under: Counter[int] = Counter()  # single-question headings under each heading
+    parent_of: dict[int, int] = {}
+    for number, (index, level, _) in enumerate(headings):
+        if index not in own:
+            continue
+        by_level.setdefault(level, []).append(index)
+        parent = next((i for i, lv, _ in reversed(headings[:number]) if lv < level), None)
+        if own[index] == 1 and parent is not None and not (title and parent == headings[0][0]):
+            parent_of[index] = parent
+            under[parent] += 1
+    titles: set[int] = set()
+    for indexes in by_level.values():
+        single = [i for i in indexes if i in parent_of and under[parent_of[i]] >= 2]
+        if len(single) >= QUESTION_HEADINGS and 2 * len(single) > len(indexes):
+            titles.update(single)
+    return titles
+
+
+def unquote_questions(lines: Sequence[str]) -> list[str]:
+    """Return the lines with the quote marks taken off quotes that hold labelled questions
+    (``> **Q:** ...``), which are then read like any other."""
+    lines = list(lines)
+    for token in _parser().parse("\n".join(lines)):
+        if token.type != "blockquote_open" or token.level != 0 or token.map is None:
+            continue
+        start, end = token.map
+        inner = [_QUOTE_RE.sub("", line, count=1) for line in lines[start:end]]
+        if any(_asks_with_label(line) for line in inner):
+            lines[start:end] = inner
+    return lines
+
+
+def _asks_with_label(line: str) -> bool:
+    marker = MARKER_RE.match(line.lstrip())
+    if marker and marker_word(marker).startswith("Q"):
+        return True
+    bold = _LEADING_BOLD_RE.fullmatch(line.strip())
+    return bool(bold and is_question(bold["q"]))
 
 
 def _headings(tokens: Sequence[Token]) -> list[tuple[int, int, str]]:
@@ -230,7 +308,7 @@ def _labelled_lines(tokens: Sequence[Token]) -> list[int]:
         ):
             for offset, line in enumerate(token.content.split("\n")):
                 marker = MARKER_RE.match(line.lstrip())
-                if marker and (marker["emphasized"] or marker["plain"]).startswith("Q"):
+                if marker and marker_word(marker).startswith("Q"):
                     found.append(token.map[0] + offset)
     return found
 
@@ -271,7 +349,12 @@ def _bold_lines(tokens: Sequence[Token]) -> dict[int, tuple[str, str]]:
     """Paragraphs whose first line is all bold and reads as a question, the first in their
     list item if in one."""
     found: dict[int, tuple[str, str]] = {}
+    asking: dict[int, list[tuple[int, str]]] = {}  # by list: its items that ask, unanswered
+    answered: set[int] = set()  # the lists with items that ask and are answered
+    current_list = -1
     for number, token in enumerate(tokens):
+        if token.level == 0 and token.type in {"bullet_list_open", "ordered_list_open"}:
+            current_list = number
         if token.type != "inline" or token.map is None or not token.children:
             continue
         opening = tokens[number - 1]
@@ -287,6 +370,13 @@ def _bold_lines(tokens: Sequence[Token]) -> dict[int, tuple[str, str]]:
         elif in_item and opening.level == 2 and _asks_and_has_answer(tokens, number):
             # "1. What is a Pod?" with the answer below it in the item.
             found[token.map[0]] = (question_text(first), "")  # the answer: the next lines
+            answered.add(current_list)
+        elif in_item and opening.level == 2 and question_text(first).endswith("?"):
+            asking.setdefault(current_list, []).append((token.map[0], question_text(first)))
+    for list_number, items in asking.items():
+        if list_number in answered:
+            # A question without an answer among answered ones: skipped and listed.
+            found.update((line, (text, "")) for line, text in items)
     return found
 
 
@@ -335,20 +425,41 @@ def _find_blocks(tokens: Sequence[Token], lines: Sequence[str], layout: Layout) 
             layout.item_fences[start] = end
         elif token.type == "fence" and token.level > 0:
             layout.nested_fences.add(start)
-        elif token.type == "html_block" and _COMMENT_RE.fullmatch(token.content):
-            layout.comments[start] = end
-        elif token.type == "html_block" and _DETAILS_OPEN_RE.match(token.content.lstrip()):
-            details = _details(lines, start, in_fence)
-            if details is None:
-                layout.unclosed_details.add(start)
-            else:
-                layout.details[start] = details
-        elif token.type in {"html_block", "inline"} and _is_top_link(token.content):
+        elif token.type == "html_block":
+            _html_block(token, lines, layout, in_fence)
+        elif token.type == "inline" and _is_top_link(token.content):
             layout.top_links[start] = end
         elif token.type == "table_open" and token.level == 0:
             table = _table(tokens, number)
             if table is not None:
                 layout.tables[start] = table
+
+
+def _html_block(token: Token, lines: Sequence[str], layout: Layout, in_fence: set[int]) -> None:
+    """A comment, a <details> block, a link back to the top, or a wrapper (<p align>)."""
+    assert token.map is not None
+    start, end = token.map
+    if _COMMENT_RE.fullmatch(token.content):
+        layout.comments[start] = end
+    elif _DETAILS_OPEN_RE.match(token.content.lstrip()):
+        details = _details(lines, start, in_fence)
+        if details is None:
+            layout.unclosed_details.add(start)
+        else:
+            layout.details[start] = details
+    elif _is_top_link(token.content):
+        layout.top_links[start] = end
+    elif _WRAPPER_BLOCK_RE.match(token.content):
+        _unwrap(lines, start, end, layout)
+
+
+def _unwrap(lines: Sequence[str], start: int, end: int, layout: Layout) -> None:
+    """Take the wrapping tags (<p align="center">, <div>, <center>) off an HTML block's lines,
+    which cards would show as text; what they wrap stays, at the block's indentation."""
+    indent = " " * (len(lines[start]) - len(lines[start].lstrip(" ")))
+    for index in range(start, end):
+        inner = _WRAPPER_TAG_RE.sub("", lines[index]).strip()
+        layout.unwrapped[index] = indent + inner if inner else ""
 
 
 def _is_top_link(content: str) -> bool:
@@ -382,22 +493,30 @@ def _read_details(lines: Sequence[str], start: int, end: int) -> Details:
     if opening["wrap"] and closing and closing["tag"].lower() == opening["tag"].lower():
         body = body[: closing.start()]
     # Keep the line breaks of what is cut, so that each line keeps its number.
-    body = "\n" * opening.group().count("\n") + body[opening.end() :]
+    tags = opening["tags"]
+    body = body[: opening.start("tags")] + "\n" * tags.count("\n") + body[opening.end("tags") :]
     first = start + text.count("\n", 0, body_start)
     numbered = [(first + offset, line) for offset, line in enumerate(body.split("\n"))]
-    indents = [len(line) - len(line.lstrip()) for _, line in numbered if line.strip()]
+    # The first line is what follows "</summary>" on its line: its indentation means nothing.
+    numbered[0] = (numbered[0][0], numbered[0][1].lstrip())
+    indents = [len(line) - len(line.lstrip()) for _, line in numbered[1:] if line.strip()]
     cut = min(indents, default=0)
-    body_lines = tuple((index, line[cut:].rstrip()) for index, line in numbered)
+    body_lines = tuple(
+        (index, (line if number == 0 else line[cut:]).rstrip())
+        for number, (index, line) in enumerate(numbered)
+    )
     while body_lines and not body_lines[0][1]:
         body_lines = body_lines[1:]
     raw = summary["text"] if summary else ""
-    shown = " ".join(_TAG_RE.sub("", _CODE_TAG_RE.sub(r"`\1`", raw)).split())
-    return Details(
-        end,
-        question_text(shown),
-        body_lines,
-        answer_only=is_answer_label(shown),
-    )
+    shown = _TAG_RE.sub("", _CODE_TAG_RE.sub(r"`\1`", raw)).strip()
+    head_line, _, more = shown.partition("\n")
+    if more.strip():
+        # A summary of several lines ("Explain these:", then a list) keeps them.
+        rest = textwrap.dedent(more).strip("\n")
+        question = question_text(head_line) + "\n\n" + rest
+    else:
+        question = question_text(shown)
+    return Details(end, question, body_lines, answer_only=is_answer_label(shown))
 
 
 def _table(tokens: Sequence[Token], start: int) -> Table | None:

@@ -23,8 +23,8 @@ def _words(text: str) -> frozenset[str]:
 
 # The tags people write in answers; everything else shows as text.
 ALLOWED_TAGS = _words(
-    "a b br caption details em i img kbd li mark ol s small strong sub summary sup table "
-    "tbody td tfoot th thead tr u ul"
+    "a b br caption code details em i img kbd li mark ol s small strong sub summary sup "
+    "table tbody td tfoot th thead tr u ul"
 )
 # The attributes each tag keeps ("*": every tag); all others (style, class, on...) go.
 ALLOWED_ATTRIBUTES: Mapping[str, frozenset[str]] = {
@@ -37,7 +37,7 @@ ALLOWED_ATTRIBUTES: Mapping[str, frozenset[str]] = {
     "ol": frozenset({"start"}),
 }
 # The allowed tags that mark up words in a line, closed at the end of their paragraph.
-PHRASING_TAGS = _words("a b em i kbd mark s small strong sub sup u")
+PHRASING_TAGS = _words("a b code em i kbd mark s small strong sub sup u")
 LINK_SCHEMES = ("http:", "https:", "mailto:")
 _VOID_TAGS = frozenset({"br", "img"})
 # HTML's other elements, as people write them: shown as text, with a warning.
