@@ -1127,3 +1127,105 @@ def test_placeholders_marks_and_front_matter(tmp_path: Path) -> None:
         ("What is an inode?", "a placeholder answer ('To be completed.')")
     ]
     assert {line for _, line in documents.structure} >= {1, 2, 3}
+
+
+def test_quoted_labelled_questions_are_read_unquoted(tmp_path: Path) -> None:
+    text = (
+        "# Vue\n\n> A collection.\n\n> **Q:** What is Vue?\n> **A:** A framework.\n\n"
+        "> **Q: What is a prop?**\n\nData from a parent.\n\n> **Note:** props are read-only.\n"
+    )
+
+    assert cards(read_one(tmp_path, text)) == [
+        ("Vue", "What is Vue?", "A framework."),
+        ("Vue", "What is a prop?", "Data from a parent.\n\n> **Note:** props are read-only."),
+    ]
+
+
+def test_question_n_headings_head_the_question_text_up_to_its_answer(tmp_path: Path) -> None:
+    text = (
+        "# Data\n\n### Question 1\n\nWhat is `RANK()`?\n\n#### Answer\n\nA window function.\n\n"
+        "### Question 2\n\nWhat is a star schema?\n\n**Solution:** A fact table and dimensions.\n\n"
+        "### Question 3\n\nWhat is a data lake?\n"
+    )
+
+    documents = read_one(tmp_path, text)
+
+    assert cards(documents) == [
+        ("Data", "What is `RANK()`?", "A window function."),
+        ("Data", "What is a star schema?", "A fact table and dimensions."),
+    ]
+    assert [(q.q, q.line) for q in documents.unanswered] == [("What is a data lake?", 17)]
+
+
+def test_headings_that_each_title_one_labelled_question_name_it(tmp_path: Path) -> None:
+    text = (
+        "# Coding\n\n## Arrays\n\n### 1. Two Sum\n\n**Question:** Find two numbers.\n\n"
+        "**Solution:** Use a dict.\n\n### 2. Max Profit\n\n**Question:** Buy low.\n\n"
+        "**Answer:** Track the minimum.\n"
+    )
+
+    documents = read_one(tmp_path, text)
+
+    assert cards(documents) == [
+        ("Arrays", "**Two Sum**\n\nFind two numbers.", "Use a dict."),
+        ("Arrays", "**Max Profit**\n\nBuy low.", "Track the minimum."),
+    ]
+    assert documents.topics[0].questions[0].line == 5
+
+
+def test_details_answers_in_list_items_keep_their_markdown(tmp_path: Path) -> None:
+    text = (
+        "1. What is REST?\n   <details>\n   <summary>Answer</summary>\n\n   - Stateless\n"
+        "   - Cacheable\n\n   </details>\n\n10. What is gRPC?\n    <details>\n"
+        "    <summary>Answer</summary>\n\n    An RPC framework.\n\n    It uses protobuf.\n\n"
+        "    </details>\n"
+    )
+
+    assert cards(read_one(tmp_path, text)) == [
+        ("Notes", "What is REST?", "- Stateless\n- Cacheable"),
+        ("Notes", "What is gRPC?", "An RPC framework.\n\nIt uses protobuf."),
+    ]
+
+
+def test_list_items_end_where_the_next_item_starts(tmp_path: Path) -> None:
+    text = (
+        "1. **What is paging?**\n   - Fixed-size pages.\n\n2. **What is thrashing?**\n\n"
+        "3. **Belady's anomaly**\n   - More frames, more faults.\n\n"
+        "- [ ] What is a hash table?\n\n  A map through a hash function.\n\n"
+        "- [x] What is a heap?\n"
+    )
+
+    documents = read_one(tmp_path, text)
+
+    assert cards(documents) == [
+        ("Notes", "What is paging?", "- Fixed-size pages."),
+        ("Notes", "What is a hash table?", "A map through a hash function."),
+    ]
+    assert [q.q for q in documents.unanswered] == ["What is thrashing?", "What is a heap?"]
+    assert skipped(documents) == [("Notes", 6, 7, "text after a question, in no answer")]
+
+
+def test_a_summary_of_several_lines_keeps_them(tmp_path: Path) -> None:
+    text = (
+        "<details>\n<summary>Explain these commands:\n\n  * ls\n  * rm</summary><br><b>\n\n"
+        "* ls - list\n* rm - remove\n</b></details>\n"
+    )
+
+    assert cards(read_one(tmp_path, text)) == [
+        ("Notes", "Explain these commands:\n\n* ls\n* rm", "* ls - list\n* rm - remove")
+    ]
+
+
+def test_wrapping_html_comes_off_what_it_wraps(tmp_path: Path) -> None:
+    text = (
+        "## What is cron?\n\nUse <code>crontab -e</code>.\n\n"
+        '## What is the layout?\n\n<p align="center">\n  <img src="a.png" alt="a">\n</p>\n'
+    )
+
+    documents = read_one(tmp_path, text)
+
+    assert cards(documents) == [
+        ("Notes", "What is cron?", "Use <code>crontab -e</code>."),
+        ("Notes", "What is the layout?", '<img src="a.png" alt="a">'),
+    ]
+    assert {line for _, line in documents.structure} >= {7, 9}

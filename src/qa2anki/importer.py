@@ -1253,6 +1253,7 @@ class _DocumentReader:
             self.error(number, "an answer without a question (no 'Q:' before this 'A:')")
         elif draft.unlabelled and not draft.answer_started():
             # "**Answer:**" under a question that no label marks.
+            draft.a_line = draft.a_line or number
             return self._read_first_line(index, rest)
         elif draft.a_line is not None:
             self.error(
@@ -1438,9 +1439,12 @@ class _DocumentReader:
                 "a question without text" + ("" if draft.unlabelled else " (nothing after 'Q:')"),
             )
         elif draft.a_line is None:
-            self._unanswered(
-                draft.line, span, q, "a question without an answer (no 'A:' after this 'Q:')"
+            why = "a question without an answer" + (
+                " (no '#### Answer' or 'Answer:' under it)"
+                if draft.unlabelled
+                else " (no 'A:' after this 'Q:')"
             )
+            self._unanswered(draft.line, span, q, why)
         elif not a:
             why = "an empty answer" + ("" if draft.unlabelled else " (nothing after 'A:')")
             self._unanswered(draft.a_line, span, q, why)
