@@ -495,17 +495,13 @@ def test_raw_html_in_the_documents_is_counted_by_kind_with_what_cards_make_of_it
 
     assert [(h.kind, h.count, h.line, h.outcome) for h in result.html] == [
         ("<br>", 2, 6, "kept"),
-        (
-            "<img src=URL>",
-            1,
-            9,
-            "refused by check and build: save each image beside the topic file and give its path",
-        ),
+        ("<a>", 1, 9, "kept"),  # the image from the web, made a link to it
         ("<div>", 1, 9, "shown as text"),
         ("<b>", 1, 9, "kept, without some of its attributes"),
         ("<!-- -->", 1, 9, "shown as text"),
         ("<img>", 1, 9, "kept"),
     ]
+    assert result.web_images == ((document, 9),)
     # The text reads back as written, though the images are not there yet.
     assert load_deck(tmp_path / "out", check_images=False).question_count == 2
 
@@ -1170,7 +1166,8 @@ def test_headings_that_each_title_one_labelled_question_name_it(tmp_path: Path) 
         ("Arrays", "**Two Sum**\n\nFind two numbers.", "Use a dict."),
         ("Arrays", "**Max Profit**\n\nBuy low.", "Track the minimum."),
     ]
-    assert documents.topics[0].questions[0].line == 5
+    assert documents.topics[0].questions[0].line == 7  # the label's line
+    assert (tmp_path / "notes.md", 5) in documents.structure  # the heading names it
 
 
 def test_details_answers_in_list_items_keep_their_markdown(tmp_path: Path) -> None:
@@ -1228,4 +1225,26 @@ def test_wrapping_html_comes_off_what_it_wraps(tmp_path: Path) -> None:
         ("Notes", "What is cron?", "Use <code>crontab -e</code>."),
         ("Notes", "What is the layout?", '<img src="a.png" alt="a">'),
     ]
-    assert {line for _, line in documents.structure} >= {7, 9}
+    assert (tmp_path / "notes.md", 9) in documents.structure  # "</p>": nothing
+
+
+def test_images_from_the_web_become_links_or_inside_a_link_their_alt_text(
+    tmp_path: Path,
+) -> None:
+    text = (
+        "Q: What is the build?\nA: [![Build](https://ci.example/b.svg)](https://ci.example/) "
+        'and ![chart](https://example.com/c.png "Chart")\n'
+        '<img src="https://example.com/d.png" alt="D"> and `![code](https://x/y.png)`\n'
+    )
+
+    documents = read_one(tmp_path, text)
+
+    assert cards(documents)[0][2] == (
+        "[Build](https://ci.example/) and [chart](https://example.com/c.png)\n"
+        '<a href="https://example.com/d.png">D</a> and `![code](https://x/y.png)`'
+    )
+    assert documents.web_images == (
+        (tmp_path / "notes.md", 2),
+        (tmp_path / "notes.md", 2),
+        (tmp_path / "notes.md", 3),
+    )

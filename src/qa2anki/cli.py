@@ -517,6 +517,13 @@ def _print_import_summary(result: ImportResult) -> None:
         )
     for warning in result.image_warnings:
         typer.echo(str(warning))
+    if result.web_images:
+        path, line = result.web_images[0]
+        typer.echo(
+            f"Images from the web: {_count(len(result.web_images), 'image')} (first at "
+            f"{path}:{line}), made links: cards show no images from the web (save one beside "
+            "the topic file and give its path to show it)"
+        )
     if result.images:
         typer.echo(f"Copied {_count(len(result.images), 'image')} of the documents")
 

@@ -25,8 +25,9 @@ import difflib
 import re
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
+from html import escape
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import unquote
@@ -182,6 +183,8 @@ class ImportedDocuments:
     unanswered: tuple[UnansweredQuestion, ...] = ()
     structure: tuple[tuple[Path, int], ...] = ()
     """The lines that name things: topic headings, the title, a question table's header."""
+    web_images: tuple[tuple[Path, int], ...] = ()
+    """Where images from the web were made links (cards load no images from the web)."""
 
 
 @dataclass(frozen=True)
@@ -223,6 +226,8 @@ class ImportResult:
     removed_files: tuple[Path, ...] = ()
     images: tuple[str, ...] = ()
     """The documents' images copied into ``output``, by the paths the topic files give."""
+    web_images: tuple[tuple[Path, int], ...] = ()
+    """Where images from the web were made links (see ``link_web_images``)."""
     image_warnings: tuple[SourceError, ...] = ()
     """Images that could not be copied (not found, outside the document's folder)."""
     """With ``update``: the deck's topic files that the documents no longer make."""
@@ -305,8 +310,9 @@ def import_markdown(
         imported.unanswered,
         matches,
         tuple(stale),
-        tuple(images),
-        tuple(image_warnings),
+        images=tuple(images),
+        image_warnings=tuple(image_warnings),
+        web_images=imported.web_images,
     )
 
 
@@ -536,6 +542,7 @@ def read_documents(
         unanswered.extend(parsed.unanswered)
         structure.extend((path, line) for line in parsed.structure)
     _check_topic_names(topics, problems)
+    topics, web_images = link_web_images(topics)
     if not problems and not topics:
         where = paths[0] if len(paths) == 1 else None
         if unanswered:
@@ -559,7 +566,75 @@ def read_documents(
         skipped=tuple(skipped),
         unanswered=tuple(unanswered),
         structure=tuple(structure),
+        web_images=tuple(web_images),
     )
+
+
+def link_web_images(
+    topics: Sequence[ImportedTopic],
+) -> tuple[list[ImportedTopic], list[tuple[Path, int]]]:
+    """Make each image from the web (``![badge](https://...)``, ``<img src="https://...">``) a
+    link to it, or its alt text inside a link: cards show no images from the web (a build
+    refuses them), and the deck then builds as imported. Return the topics and where each was.
+    """
+    found: list[tuple[Path, int]] = []
+    linked = []
+    for topic in topics:
+        questions = []
+        for question in topic.questions:
+            texts = []
+            for text, first in question.lines():
+                text, lines = _link_web_images(text)
+                texts.append(text)
+                found.extend((question.path, first + line) for line in lines)
+            questions.append(replace(question, q=texts[0], a=texts[1]))
+        linked.append(replace(topic, questions=tuple(questions)))
+    return linked, found
+
+
+_MD_IMAGE_RE = re.compile(
+    r"!\[(?P<alt>(?:[^\]\\]|\\.)*)\]\(\s*<?(?P<src>[^)\s>]+)>?(?:\s+[^)]*)?\)"
+)
+_IMG_TAG_RE = re.compile(r"<[iI][mM][gG]\b[^>]*>")
+
+
+def _link_web_images(text: str) -> tuple[str, list[int]]:
+    """Link the web images of one text; return it and the lines they were on (from 0)."""
+    if "http" not in text:
+        return text, []
+    web: list[tuple[str, bool, int]] = []  # src, inside a link, line
+    depth = 0
+    for token, line in inline_tokens(text):
+        depth += {"link_open": 1, "link_close": -1}.get(token.type, 0)
+        src = (
+            str(token.attrGet("src") or "")
+            if token.type == "image"
+            else markup.image_src(token.content) or ""
+            if token.type == "html_inline"
+            else ""
+        )
+        if src.lower().startswith(("http:", "https:")):
+            web.append((src, depth > 0, line))
+    if not web:
+        return text, []
+    pending = list(web)
+
+    def link(match: re.Match[str]) -> str:
+        raw = match.group()
+        src = match["src"] if raw.startswith("!") else markup.image_src(raw) or ""
+        if not pending or pending[0][0] != src:
+            return raw
+        _, in_link, _ = pending.pop(0)
+        if raw.startswith("!"):
+            alt = match["alt"] or "image"
+            return alt if in_link else f"[{alt}]({src})"
+        tag = markup.parse_tag(raw)
+        alt = next((value for name, value in tag.attrs if name == "alt"), None) if tag else None
+        shown = escape(alt or "image")
+        return shown if in_link else f'<a href="{escape(src)}">{shown}</a>'
+
+    linked = re.sub(f"{_MD_IMAGE_RE.pattern}|{_IMG_TAG_RE.pattern}", link, text)
+    return linked, [line for _, _, line in web[: len(web) - len(pending)]]
 
 
 def plan_topic_files(
@@ -1244,7 +1319,7 @@ class _DocumentReader:
                 # "### 1. Two Sum", then "**Question:** ...": the heading names the question.
                 line, title = self.title
                 self.title = None
-                self.draft.line = line
+                self.structure.append(line)
                 if title:
                     self.draft.q, self.draft.q_code = [f"**{title}**", ""], [False, False]
             return self._read_first_line(index, rest)
@@ -1254,6 +1329,7 @@ class _DocumentReader:
         elif draft.unlabelled and not draft.answer_started():
             # "**Answer:**" under a question that no label marks.
             draft.a_line = draft.a_line or number
+            draft.end = number
             return self._read_first_line(index, rest)
         elif draft.a_line is not None:
             self.error(
@@ -1262,6 +1338,7 @@ class _DocumentReader:
             )
         else:
             draft.a_line = number
+            draft.end = number
             return self._read_first_line(index, rest)
         return index + 1
 
@@ -1408,7 +1485,7 @@ class _DocumentReader:
             and previous.what == STRAY
             and previous.path == self.path
             and previous.name == name
-            and not any(q.line > previous.end for q in section.questions)
+            and not any(q.end > previous.end for q in section.questions)
         ):
             self.skipped[-1] = SkippedSection(name, self.path, previous.line, last, STRAY)
         else:
@@ -1518,6 +1595,13 @@ class _DocumentReader:
                     else "the text before the first heading"
                 )
                 skipped.append(SkippedSection(section.name, self.path, text[0], text[-1], what))
+        # A line that names nothing but lies in a question or skipped text is theirs.
+        spans = [
+            *((q.line, q.end) for topic in topics for q in topic.questions),
+            *((q.start, q.end) for q in self.unanswered),
+            *((s.line, s.end) for s in skipped),
+        ]
+        structure = [n for n in structure if not any(a <= n <= b for a, b in spans)]
         return _ParsedDocument(title, topics, skipped, self.unanswered, structure)
 
 
