@@ -584,8 +584,8 @@ def link_web_images(
         for question in topic.questions:
             texts = []
             for text, first in question.lines():
-                linked, lines = _link_web_images(text)
-                texts.append(linked)
+                with_links, lines = _link_web_images(text)
+                texts.append(with_links)
                 found.extend((question.path, first + line) for line in lines)
             questions.append(replace(question, q=texts[0], a=texts[1]))
         linked.append(replace(topic, questions=tuple(questions)))
