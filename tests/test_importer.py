@@ -1248,3 +1248,62 @@ def test_images_from_the_web_become_links_or_inside_a_link_their_alt_text(
         (tmp_path / "notes.md", 2),
         (tmp_path / "notes.md", 3),
     )
+
+
+TRIAL = FIXTURES / "markdown-trial"
+# Documents in the styles of public interview-question collections, each with what a person
+# reading it counts: answered questions, and questions without an answer.
+TRIAL_COUNTS = {
+    "01-reactjs.md": (12, 0),
+    "02-sudheerj-js.md": (13, 0),
+    "03-devops-exercises.md": (14, 2),
+    "04-learning-zone-nodejs.md": (9, 6),
+    "05-devinterview-docker.md": (9, 1),
+    "06-tih-javascript.md": (9, 1),
+    "08-python-q-answer.md": (12, 1),
+    "09-sql-table.md": (14, 2),
+    "10-java-bold-ans.md": (12, 1),
+    "11-git-setext.md": (10, 1),
+    "12-k8s-numbered.md": (11, 1),
+    "13-trimstray-sysadmin.md": (10, 3),
+    "14-labels-system-design.md": (12, 2),
+    "15-faang-question-solution.md": (6, 1),
+    "16-blockquote-vue.md": (9, 1),
+    "17-question-n-heading.md": (8, 1),
+    "18-bold-numbered-nested-bullets.md": (10, 1),
+    "19-details-in-list-items.md": (8, 1),
+    "20-task-list-questions.md": (9, 1),
+}
+
+
+def test_every_trial_document_has_its_counts() -> None:
+    names = {path.name for path in TRIAL.glob("*.md")}
+    assert names == {*TRIAL_COUNTS, "07-h5bp-frontend.md"}
+
+
+@pytest.mark.parametrize("name", sorted(TRIAL_COUNTS))
+def test_trial_documents_import_every_answered_question_and_account_for_every_line(
+    name: str,
+) -> None:
+    document = TRIAL / name
+
+    imported = read_documents([document])
+
+    questions = [q for topic in imported.topics for q in topic.questions]
+    assert (len(questions), len(imported.unanswered)) == TRIAL_COUNTS[name]
+    homes = line_homes(imported)
+    rule = re.compile(r" {0,3}(?:(?:-[ \t]*){3,}|(?:\*[ \t]*){3,}|(?:_[ \t]*){3,})")
+    for number, line in enumerate(document.read_text(encoding="utf-8").splitlines(), start=1):
+        if line.strip() and not rule.fullmatch(line):
+            where = homes.get((document, number), [])
+            assert len(where) == 1, f"{name}:{number}: {line!r} is in {where or 'nothing'}"
+    # No answer runs on into another question.
+    asked = {" ".join(q.q.split()) for q in questions}
+    for question in questions:
+        for line in question.a.splitlines():
+            assert " ".join(line.split()) not in asked, (name, question.q, line)
+
+
+def test_a_document_of_questions_without_answers_says_so() -> None:
+    with pytest.raises(ValidationError, match="no questions found"):
+        read_documents([TRIAL / "07-h5bp-frontend.md"])
