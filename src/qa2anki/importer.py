@@ -487,7 +487,7 @@ def _html_kind(raw: str) -> tuple[str, str]:
     kind = f"<{tag.name}>"
     src = markup.image_src(raw)
     if src is not None and is_link(src):
-        return "<img src=URL>", (
+        return "<img src=link>", (
             "refused by check and build: save each image beside the topic file and give its path"
         )
     kept = markup.keep(raw)
