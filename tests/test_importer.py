@@ -487,7 +487,8 @@ def test_raw_html_in_the_documents_is_counted_by_kind_with_what_cards_make_of_it
         "# Web\n\n## HTML\n\n"
         "Q: What is a line break?\nA: A `<br>` tag: one<br>two<br/>three.\n\n"
         'Q: What does this show?\nA: <img src="https://example.com/a.png"> and <div>x</div>'
-        ' and <b style="x">bold</b> <!-- note --> and <img src="local.png">\n',
+        ' and <b style="x">bold</b> <!-- note --> and <img src="local.png">\n'
+        '<img src="data:image/png;base64,AAAA">\n',
         encoding="utf-8",
     )
 
@@ -500,6 +501,12 @@ def test_raw_html_in_the_documents_is_counted_by_kind_with_what_cards_make_of_it
         ("<b>", 1, 9, "kept, without some of its attributes"),
         ("<!-- -->", 1, 9, "shown as text"),
         ("<img>", 1, 9, "kept"),
+        (
+            "<img src=link>",
+            1,
+            10,
+            "refused by check and build: save each image beside the topic file and give its path",
+        ),
     ]
     assert result.web_images == ((document, 9),)
     # The text reads back as written, though the images are not there yet.
