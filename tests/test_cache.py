@@ -26,9 +26,9 @@ def rendered_texts(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     texts: list[str] = []
     real = render.render_markdown
 
-    def recording(text: str, links: Links = ()) -> str:
+    def recording(text: str, links: Links = (), cloze: bool = False) -> str:
         texts.append(text)
-        return real(text, links)
+        return real(text, links, cloze)
 
     monkeypatch.setattr(render, "render_markdown", recording)
     return texts
@@ -64,7 +64,7 @@ def entries(cache_dir: Path) -> dict[str, str]:
 def key(text: str, fingerprint: str | None = None) -> str:
     """Return the key the render cache stores a text's HTML under."""
     cache = RenderCache(Path(), fingerprint or render.renderer_fingerprint(), source=Path())
-    return cache.key((text, ()))
+    return cache.key((text, (), False))
 
 
 def test_a_cached_build_is_byte_identical_to_an_uncached_one(
@@ -197,8 +197,8 @@ def test_a_dry_run_reads_the_cache_but_does_not_write_it(
 
 def fill(cache: RenderCache, texts: list[str]) -> dict[str, str]:
     """Look up a deck's texts in ``cache``, rendering those it lacks as <p>text</p>."""
-    html = cache.html([(text, ()) for text in texts], lambda source: f"<p>{source[0]}</p>")
-    return {text: text_html for (text, _), text_html in html.items()}
+    html = cache.html([(text, (), False) for text in texts], lambda source: f"<p>{source[0]}</p>")
+    return {text: text_html for (text, _, _), text_html in html.items()}
 
 
 def never(source: Source) -> str:
@@ -232,9 +232,9 @@ def test_entries_of_a_removed_topic_are_dropped_though_nothing_is_rendered(
     fill(cache, ["a", "b"])
 
     read_only = RenderCache(tmp_path, "fingerprint", source=tmp_path / "questions", read_only=True)
-    assert read_only.html([("a", ())], never) == {("a", ()): "<p>a</p>"}
+    assert read_only.html([("a", (), False)], never) == {("a", (), False): "<p>a</p>"}
     assert len(entries(tmp_path)) == 2  # a read-only cache (a dry run) writes nothing
-    assert cache.html([("a", ())], never) == {("a", ()): "<p>a</p>"}
+    assert cache.html([("a", (), False)], never) == {("a", (), False): "<p>a</p>"}
     assert set(entries(tmp_path)) == {key("a", "fingerprint")}
 
 

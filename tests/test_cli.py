@@ -626,7 +626,7 @@ import os, sys, time
 from qa2anki import render
 from qa2anki.cli import main
 
-def slow_markdown(text, links=()):
+def slow_markdown(text, links=(), cloze=False):
     os.write(1, b"rendering\\n")
     time.sleep(60)
     return ""

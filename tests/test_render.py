@@ -374,9 +374,9 @@ def test_render_deck_gives_the_same_html_from_the_cache_and_renders_only_new_tex
     uncached = render_deck(deck)
     rendered: list[str] = []
 
-    def recording(text: str, links: Links = ()) -> str:
+    def recording(text: str, links: Links = (), cloze: bool = False) -> str:
         rendered.append(text)
-        return render_markdown(text, links)
+        return render_markdown(text, links, cloze)
 
     monkeypatch.setattr(render, "render_markdown", recording)
 

@@ -18,7 +18,8 @@ from pathlib import Path
 
 Links = tuple[tuple[str, str], ...]
 """Each image ``src`` of a text as its Markdown gives it, and what the HTML refers to instead."""
-Source = tuple[str, Links]
+# A text, the links of its images, and whether it is a cloze text.
+Source = tuple[str, Links, bool]
 """A text: its Markdown and its images' links."""
 
 
@@ -104,11 +105,13 @@ class RenderCache:
 
     def key(self, text: Source) -> str:
         """Return the key of one text's HTML: a hash of the renderer fingerprint and the text."""
-        markdown, links = text
+        markdown, links, cloze = text
         digest = hashlib.blake2b(self.fingerprint.encode(), digest_size=16)
         for part in (markdown, *(item for link in links for item in link)):
             digest.update(b"\0")
             digest.update(part.encode("utf-8", "surrogatepass"))
+        if cloze:
+            digest.update(b"\0\1cloze")
         return digest.hexdigest()
 
 

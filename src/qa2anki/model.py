@@ -11,6 +11,9 @@ if TYPE_CHECKING:
     from qa2anki.media import Media
 
 
+NOTE_TYPES = ("basic", "reversed", "cloze")
+
+
 # Tuples, like RenderedQuestion below: a large deck has many questions, and a tuple is made
 # in a third of the time of a frozen dataclass.
 class Question(NamedTuple):
@@ -26,6 +29,9 @@ class Question(NamedTuple):
     """The line of the question text's first line in the file."""
     a_line: int
     """The line of the answer text's first line in the file."""
+    type: str = "basic"
+    """Its note type: "basic", "reversed" (a card each way) or "cloze" (``q`` holds the cloze
+    text, ``a`` the extra)."""
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 from functools import cache, lru_cache
 from html import escape
 from pathlib import Path
+from typing import Any
 
 import markdown_it
 import mdit_py_plugins
@@ -34,9 +35,10 @@ from mdit_py_plugins.texmath import texmath_plugin
 from pygments.formatters import HtmlFormatter
 from pygments.lexer import Lexer
 from pygments.lexers import get_lexer_by_name
+from pygments.token import Text
 from pygments.util import ClassNotFound
 
-from qa2anki import markup
+from qa2anki import cloze, markup
 from qa2anki.cache import Links, RenderCache, Source
 from qa2anki.model import Deck, RenderedDeck, RenderedQuestion
 
@@ -58,14 +60,14 @@ def render_deck(
     """
     uris = deck.media.data_uris() if embed else None
 
-    def source(folder: Path, text: str) -> Source:
-        return text, deck.media.links(folder, text, uris)
+    def source(folder: Path, text: str, cloze: bool = False) -> Source:
+        return text, deck.media.links(folder, text, uris), cloze
 
     questions = [
         (
             question,
             topic,
-            source(question.path.parent, question.q),
+            source(question.path.parent, question.q, question.type == "cloze"),
             source(question.path.parent, question.a),
         )
         for topic in deck.topics
@@ -96,6 +98,7 @@ def renderer_fingerprint() -> str:
     parts = [
         Path(__file__).read_bytes(),
         Path(markup.__file__).read_bytes(),
+        Path(cloze.__file__).read_bytes(),
         importlib.metadata.version("nh3").encode(),
         sys.version.encode(),
         markdown_it.__version__.encode(),
@@ -106,13 +109,14 @@ def renderer_fingerprint() -> str:
     return hashlib.sha256(b"\0".join(parts)).hexdigest()
 
 
-def render_markdown(text: str, links: Links = ()) -> str:
+def render_markdown(text: str, links: Links = (), cloze: bool = False) -> str:
     """Render Markdown to HTML: math for MathJax, code highlighted, raw HTML kept only as far
     as the allow-list goes (see qa2anki.markup).
 
     ``links`` gives, for an image's ``src``, what the HTML refers to instead (see qa2anki.media).
+    ``cloze``: the text's ``{{c1::...}}`` deletions stay whole in highlighted code too.
     """
-    env: EnvType = {"images": dict(links)}
+    env: EnvType = {"images": dict(links), "cloze": cloze}
     html = _markdown().render(text, env).rstrip("\n")
     if env.get("raw_html"):
         # Only a text that keeps raw tags is cleaned: nh3 writes the same HTML differently
@@ -212,12 +216,64 @@ def highlight_code(code: str, language: str) -> str:
     lexer = _lexer(language.lower()) if language else None
     if lexer is None:
         body = escape(code, quote=False)
-        css_class = "highlight"
     else:
-        body = pygments.highlight(code, lexer, _formatter())
-        css_class = f"highlight language-{escape(language.lower())}"
+        # Pygments drops a byte order mark at the start; the card shows it, as written.
+        bom = _BOM if code.startswith(_BOM) else ""
+        body = bom + pygments.highlight(code.removeprefix(bom), lexer, _formatter())
+    return _code_block(body, language if lexer is not None else "")
+
+
+_BOM = "\ufeff"
+
+
+def _code_block(body: str, language: str) -> str:
+    css_class = f"highlight language-{escape(language.lower())}" if language else "highlight"
     # MathJax skips <pre> already; the classes say so to any other reader of the card.
     return f'<pre class="{css_class} {MATHJAX_IGNORE}"><code>{body}</code></pre>'
+
+
+def highlight_cloze_code(code: str, language: str) -> str:
+    """Render a code block of a cloze text: highlighted without its deletions' marks, which
+    then go back in between the highlighted spans, so that Anki finds each deletion whole
+    and the code around it keeps its colours."""
+    code = code.replace("\r\n", "\n").replace("\r", "\n")
+    found, _ = cloze.deletions(code)
+    lexer = _lexer(language.lower()) if language else None
+    if not found or lexer is None or "\ue000" in code or code.startswith(_BOM):
+        return highlight_code(code, language)
+    marks = sorted(
+        [(d.start, d.text[0]) for d in found]
+        + [(d.text[1], d.end) for d in found]  # "}}", or "::hint}}"
+    )
+    plain, cursor, at = [], 0, []
+    for start, end in marks:
+        plain.append(code[cursor:start])
+        at.append((sum(map(len, plain)), code[start:end]))
+        cursor = end
+    plain.append(code[cursor:])
+    text = "".join(plain)
+    if not text.endswith("\n"):
+        text += "\n"
+    # Each mark goes in as a placeholder of plain text, which Pygments writes without a span.
+    tokens: list[tuple[Any, str]] = []
+    offset = 0
+    pending = list(enumerate(at))
+    for kind, token_value in lexer.get_tokens(text):
+        value = token_value
+        while pending and offset <= pending[0][1][0] < offset + len(value):
+            number, (position, _) = pending.pop(0)
+            cut = position - offset
+            if cut:
+                tokens.append((kind, value[:cut]))
+            tokens.append((Text, f"\ue000{number}\ue001"))
+            value, offset = value[cut:], position
+        tokens.append((kind, value))
+        offset += len(value)
+    tokens += [(Text, f"\ue000{number}\ue001") for number, _ in pending]
+    body = pygments.format(tokens, _formatter())
+    for number, (_, mark) in enumerate(at):
+        body = body.replace(f"\ue000{number}\ue001", escape(mark, quote=False))
+    return _code_block(body, language)
 
 
 @cache
@@ -271,6 +327,8 @@ def _render_fence(
 ) -> str:
     token = tokens[idx]
     language = token.info.split(maxsplit=1)[0] if token.info.strip() else ""
+    if env.get("cloze"):
+        return highlight_cloze_code(token.content, language) + "\n"
     return highlight_code(token.content, language) + "\n"
 
 

@@ -1,0 +1,137 @@
+"""Cloze deletions: ``{{c1::text}}`` and ``{{c1::text::hint}}``, as Anki reads them.
+
+The loader checks a cloze question's text here (its deletions and their numbers), and the
+preview shows each card the way Anki's ``{{cloze:Text}}`` does.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from html.parser import HTMLParser
+
+_OPEN_RE = re.compile(r"\{\{c([1-9][0-9]*)::")
+# Anything that looks like the start of a deletion, right or not: "{{c::", "{{C1:", "{{c 1::".
+_LOOKS_LIKE_RE = re.compile(r"\{\{\s*[cC]\s*[0-9]*\s*:")
+_VOID_TAGS = frozenset({"br", "img", "hr", "wbr"})
+
+
+@dataclass(frozen=True)
+class Deletion:
+    """One deletion: its number, and where its text and hint lie in the text it is in."""
+
+    number: int
+    start: int  # of "{{c1::"
+    end: int  # after "}}"
+    text: tuple[int, int]
+    hint: tuple[int, int] | None
+
+
+def deletions(text: str) -> tuple[list[Deletion], list[tuple[int, str]]]:
+    """Find the deletions of a text, nested ones too; and the problems, by offset.
+
+    A problem is a deletion never closed, or something that looks like one but is not
+    written as ``{{c<number>::``.
+    """
+    found: list[Deletion] = []
+    problems: list[tuple[int, str]] = []
+    stack: list[tuple[int, int, int, int | None]] = []  # number, start, text start, hint
+    index = 0
+    while index < len(text):
+        opening = _OPEN_RE.match(text, index)
+        if opening:
+            stack.append((int(opening[1]), index, opening.end(), None))
+            index = opening.end()
+            continue
+        looks = _LOOKS_LIKE_RE.match(text, index)
+        if looks:
+            problems.append(
+                (
+                    index,
+                    f"'{text[index : looks.end()]}' is not a cloze deletion: write them as "
+                    "{{c1::text}} (or {{c1::text::hint}}), numbered from 1",
+                )
+            )
+            index = looks.end()
+            continue
+        if stack and text.startswith("::", index) and stack[-1][3] is None:
+            number, start, body, _ = stack[-1]
+            stack[-1] = (number, start, body, index)
+            index += 2
+            continue
+        if stack and text.startswith("}}", index):
+            number, start, body, hint = stack.pop()
+            end = hint if hint is not None else index
+            found.append(
+                Deletion(
+                    number,
+                    start,
+                    index + 2,
+                    (body, end),
+                    None if hint is None else (hint + 2, index),
+                )
+            )
+            index += 2
+            continue
+        index += 1
+    for number, start, _, _ in stack:
+        message = f"the cloze deletion {{{{c{number}::...}}}} is never closed with }}}}"
+        problems.append((start, message))
+    found.sort(key=lambda deletion: deletion.start)
+    return found, sorted(problems)
+
+
+def card_numbers(text: str) -> list[int]:
+    """The numbers of a cloze text's cards: one card per deletion number."""
+    return sorted({deletion.number for deletion in deletions(text)[0]})
+
+
+def unbalanced(html: str) -> list[int]:
+    """Return the numbers, in order, of the deletions in ``html`` whose text is not whole
+    HTML: a deletion that spans Markdown structure (two paragraphs, the end of a **bold**)."""
+    found, _ = deletions(html)
+    return [d.number for d in found if not _balanced(html[d.text[0] : d.end - 2])]
+
+
+def _balanced(fragment: str) -> bool:
+    parser = _TagBalance()
+    parser.feed(fragment)
+    parser.close()
+    return parser.ok and not parser.open
+
+
+class _TagBalance(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.open: list[str] = []
+        self.ok = True
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in _VOID_TAGS:
+            self.open.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _VOID_TAGS:
+            return
+        if not self.open or self.open[-1] != tag:
+            self.ok = False
+        else:
+            self.open.pop()
+
+
+def show_card(html: str, number: int, *, answer: bool) -> str:
+    """Show a cloze field's HTML as card ``number`` does: its deletions hidden on the front
+    (``[...]`` or the hint) and marked on the back; the other deletions as plain text."""
+    while True:
+        found, _ = deletions(html)
+        if not found:
+            return html
+        # The deletion that starts last holds no other: show it, then look again.
+        last = max(found, key=lambda d: d.start)
+        inner = html[last.text[0] : last.text[1]]
+        if last.number == number and not answer:
+            hint = "..." if last.hint is None else html[last.hint[0] : last.hint[1]]
+            inner = f'<span class="cloze">[{hint}]</span>'
+        elif last.number == number:
+            inner = f'<span class="cloze">{inner}</span>'
+        html = html[: last.start] + inner + html[last.end :]
