@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from conftest import QUESTIONS
@@ -324,6 +324,7 @@ def test_what_raw_html_loses_is_reported_by_line() -> None:
     st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=200),
     st.sampled_from(["", "python", "nope"]),
 )
+@example("\ufeff", "python")  # a byte order mark, which Pygments drops
 def test_any_code_shows_exactly_its_text(code: str, language: str) -> None:
     shown = "".join(parse(highlight_code(code, language)).text)
 
