@@ -87,10 +87,11 @@ def card_numbers(text: str) -> list[int]:
 
 
 def unbalanced(html: str) -> list[int]:
-    """Return the numbers, in order, of the deletions in ``html`` whose text is not whole
-    HTML: a deletion that spans Markdown structure (two paragraphs, the end of a **bold**)."""
+    """Return the places (0 for the first deletion, in order) of the deletions in ``html``
+    whose text is not whole HTML: one that spans Markdown structure (two paragraphs, the end
+    of a **bold**)."""
     found, _ = deletions(html)
-    return [d.number for d in found if not _balanced(html[d.text[0] : d.end - 2])]
+    return [place for place, d in enumerate(found) if not _balanced(html[d.text[0] : d.end - 2])]
 
 
 def _balanced(fragment: str) -> bool:

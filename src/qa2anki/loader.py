@@ -20,10 +20,11 @@ from typing import NamedTuple
 
 import yaml
 
+from qa2anki import cloze
 from qa2anki.errors import SourceError, ValidationError
 from qa2anki.media import find_media
-from qa2anki.model import Deck, Question, Topic
-from qa2anki.render import dropped_html
+from qa2anki.model import NOTE_TYPES, Deck, Question, Topic
+from qa2anki.render import dropped_html, render_markdown
 
 DECK_FILE = "deck.yaml"
 DECK_FILE_MISNAMED = "deck.yml"
@@ -80,8 +81,8 @@ ORDER_PREFIX_RE = re.compile(r"^[0-9]+[-_]")
 
 # The keys each mapping may have; the first two of a file's keys are required.
 DECK_KEYS = ("key", "name", "description")
-TOPIC_KEYS = ("topic", "questions", "tags")
-QUESTION_KEYS = ("id", "q", "a", "tags")
+TOPIC_KEYS = ("topic", "questions", "tags", "type")
+QUESTION_KEYS = ("id", "q", "a", "tags", "type", "text", "extra")
 # Words people reach for first; difflib alone would not connect them to the short keys.
 SYNONYMS = {
     "question": "q",
@@ -587,6 +588,22 @@ class _Mapping:
         blank = next((n for n, line in enumerate(lines) if line.strip()), 0)
         return node.start_mark.line + 2 + blank
 
+    def note_type(self, default: str) -> str | None:
+        """Return the note type under ``type`` (``default`` without one); None if not one."""
+        if "type" not in self.values:
+            return default
+        value = self.text("type", single_line=True)
+        if value is None:
+            return None
+        if value not in NOTE_TYPES:
+            self.error(
+                self.values["type"],
+                f"type {_quote(value)} is not one of {', '.join(NOTE_TYPES)}"
+                + _did_you_mean(value, NOTE_TYPES),
+            )
+            return None
+        return value
+
     def slug(self, key: str, what: str) -> str | None:
         """Return the slug under ``key``, reporting it when it is not one."""
         value = self.text(key, single_line=True)
@@ -690,13 +707,14 @@ def _read_topic_file(path: Path, problems: _Problems) -> Topic | None:
         )
         name = None
     tags = topic.tags()
-    questions = tuple(_read_questions(topic))
+    default_type = topic.note_type("basic")
+    questions = tuple(_read_questions(topic, default_type or "basic"))
     # A topic with problems is still returned, so that its questions take part in the checks
     # across files; the problems already recorded keep it from ever being built.
     return Topic(slug=slug, name=name or "", tags=tags, questions=questions, path=path)
 
 
-def _read_questions(topic: _Mapping) -> Iterator[Question]:
+def _read_questions(topic: _Mapping, default_type: str) -> Iterator[Question]:
     node = topic.values.get("questions")
     if node is None:
         topic.error(topic.node, "topic has no 'questions'")
@@ -728,8 +746,8 @@ def _read_questions(topic: _Mapping) -> Iterator[Question]:
             )
             qid = None
         question.check_keys(QUESTION_KEYS)
-        q = question.text("q")
-        a = question.text("a")
+        note_type = question.note_type(default_type) or default_type
+        q, a, q_key, a_key = _question_texts(question, note_type)
         tags = question.tags()
         if qid is not None:
             # Yielded even without its text, so that its id is still checked for duplicates.
@@ -740,13 +758,40 @@ def _read_questions(topic: _Mapping) -> Iterator[Question]:
                 tags=tags,
                 path=topic.path,
                 line=_line(item),
-                q_line=question.text_line("q"),
-                a_line=question.text_line("a"),
+                q_line=question.text_line(q_key),
+                a_line=question.text_line(a_key),
+                type=note_type,
             )
             if not qid and missing_ids is not None:
                 mark = item.start_mark
                 missing_ids.append(MissingId(found, mark.index, mark.column, bool(item.flow_style)))
             yield found
+
+
+def _question_texts(question: _Mapping, note_type: str) -> tuple[str | None, str | None, str, str]:
+    """Read a question's texts: ``q`` and ``a``, or for a cloze ``text`` and ``extra``; return
+    them and their keys."""
+    cloze_keys = ("text", "extra")
+    keys = cloze_keys if note_type == "cloze" else ("q", "a")
+    for key in ("q", "a") if note_type == "cloze" else cloze_keys:
+        if key in question.values:
+            question.error(
+                question.key_nodes[key],
+                f"{question.what} is a cloze: it has 'text' (and 'extra'), not '{key}'"
+                if note_type == "cloze"
+                else f"'{key}' is for cloze questions (type: cloze); a {note_type} question has "
+                "'q' and 'a'",
+            )
+    if note_type != "cloze":
+        return question.text("q"), question.text("a"), "q", "a"
+    text = question.text("text")
+    if text is not None:
+        line = question.text_line("text")
+        node = question.values["text"]
+        folded = isinstance(node, yaml.ScalarNode) and node.style not in ("|", ">")
+        for offset, message in cloze.problems(text, render_markdown(text, cloze=True)):
+            question.problems.add(question.path, line if folded else line + offset, message)
+    return text, question.text("extra", required=False) or "", *keys
 
 
 class _QuestionMapping(_Mapping):

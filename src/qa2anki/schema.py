@@ -19,6 +19,7 @@ from qa2anki.loader import (
     TAG_RE,
     TOPIC_KEYS,
 )
+from qa2anki.model import NOTE_TYPES
 
 Kind = Literal["deck", "topic"]
 KINDS: tuple[Kind, ...] = ("deck", "topic")
@@ -49,16 +50,29 @@ def schema(kind: Kind) -> dict[str, Any]:
                 ),
             },
         )
+    properties = {
+        "id": _slug("The question's id, unique in the deck: it makes the note's GUID."),
+        "q": _text("The question, in Markdown."),
+        "a": _text("The answer, in Markdown."),
+        "tags": _tags("Tags for this question only."),
+        "type": _note_type("The question's note type; by default the topic's."),
+        "text": _text("A cloze question's text, in Markdown, with {{c1::deletions}}."),
+        "extra": _text("A cloze question's extra text, shown on the back.", optional=True),
+    }
+    if list(properties) != list(QUESTION_KEYS):
+        raise AssertionError(f"the schema's keys {list(properties)} are not the loader's")
     question = {
         "type": "object",
-        "description": "A question: its id, the question and the answer.",
-        "required": list(QUESTION_KEYS[:3]),
+        "description": "A question: its id, the question and the answer (or a cloze text).",
+        "required": ["id"],
         "additionalProperties": False,
-        "properties": {
-            "id": _slug("The question's id, unique in the deck: it makes the note's GUID."),
-            "q": _text("The question, in Markdown."),
-            "a": _text("The answer, in Markdown."),
-            "tags": _tags("Tags for this question only."),
+        "properties": properties,
+        # q and a, or a cloze's text (and extra); which, the type says (the loader checks it).
+        "oneOf": [{"required": ["q", "a"]}, {"required": ["text"]}],
+        "not": {
+            "anyOf": [
+                {"required": [one, other]} for one in ("q", "a") for other in ("text", "extra")
+            ]
         },
     }
     return _document(
@@ -78,6 +92,7 @@ def schema(kind: Kind) -> dict[str, Any]:
                 "items": question,
             },
             "tags": _tags("Tags for every question of the topic."),
+            "type": _note_type("The note type of the topic's questions; by default basic."),
         },
     )
 
@@ -125,6 +140,10 @@ def _text(
         "type": [*_SCALAR, "null"] if optional else _SCALAR,
         "allOf": [{"pattern": each} for each in patterns],
     }
+
+
+def _note_type(description: str) -> dict[str, Any]:
+    return {"description": description, "enum": list(NOTE_TYPES)}
 
 
 def _tags(description: str) -> dict[str, Any]:
