@@ -136,3 +136,23 @@ def show_card(html: str, number: int, *, answer: bool) -> str:
         elif last.number == number:
             inner = f'<span class="cloze">{inner}</span>'
         html = html[: last.start] + inner + html[last.end :]
+
+
+def problems(text: str, html: str) -> list[tuple[int, str]]:
+    """Check a cloze text (Markdown) and its HTML: each problem with its line (from 0)."""
+    found, wrong = deletions(text)
+    lines = [(text.count("\n", 0, offset), message) for offset, message in wrong]
+    if not found and not wrong:
+        lines.append((0, "a cloze question needs a deletion, such as {{c1::text}}"))
+    if not wrong:
+        for place in unbalanced(html):
+            deletion = found[place] if place < len(found) else found[-1]
+            lines.append(
+                (
+                    text.count("\n", 0, deletion.start),
+                    f"the cloze deletion {{{{c{deletion.number}::...}}}} crosses Markdown "
+                    "structure: keep it inside one paragraph, list item or code block, around "
+                    "whole **bold** or `code`",
+                )
+            )
+    return sorted(lines)
