@@ -1,9 +1,10 @@
 """Package rendered questions as Anki notes and write them, with genanki, as an ``.apkg``.
 
-The note type is matched by id when a deck is re-imported, and Anki copies it ("Name+") the
-moment its fields or templates differ in structure.  So ``MODEL_ID``, ``FIELDS`` and the
+A note type is matched by id when a deck is re-imported, and Anki copies it ("Name+") the
+moment its fields or templates differ in structure.  So each type's model id, fields and
 template names are frozen for good: CSS and template HTML may change, the structure may not.
-``tests/test_package.py`` pins them.
+``tests/test_package.py`` pins them.  There are three: basic (a question and its answer),
+reversed (a card each way) and cloze (one card per deletion number).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import sqlite3
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -23,7 +24,7 @@ from typing import Any, NamedTuple
 import genanki
 
 from qa2anki.model import Deck, RenderedDeck, RenderedQuestion
-from qa2anki.render import card_css
+from qa2anki.render import card_css, cloze_css
 
 MODEL_ID = 1594302817
 MODEL_NAME = "qa2anki Q&A"
@@ -45,6 +46,78 @@ BACK_TEMPLATE = """\
 <div class="answer">{{Answer}}</div>
 </div>"""
 
+REVERSED_MODEL_ID = 1607392319
+REVERSED_MODEL_NAME = "qa2anki Q&A and reversed"
+REVERSED_TEMPLATE_NAME = "A&Q"
+REVERSED_FRONT_TEMPLATE = """\
+<div class="qa2anki">
+<div class="topic tex2jax_ignore mathjax_ignore">{{Topic}}</div>
+<div class="question">{{Answer}}</div>
+</div>"""
+REVERSED_BACK_TEMPLATE = """\
+{{FrontSide}}
+<div class="qa2anki">
+<hr id="answer">
+<div class="answer">{{Question}}</div>
+</div>"""
+
+CLOZE_MODEL_ID = 1550428389
+CLOZE_MODEL_NAME = "qa2anki Cloze"
+CLOZE_FIELDS = ("Text", "Extra", "Topic", "Id")
+CLOZE_TEMPLATE_NAME = "Cloze"
+CLOZE_FRONT_TEMPLATE = """\
+<div class="qa2anki">
+<div class="topic tex2jax_ignore mathjax_ignore">{{Topic}}</div>
+<div class="question">{{cloze:Text}}</div>
+</div>"""
+CLOZE_BACK_TEMPLATE = """\
+<div class="qa2anki">
+<div class="topic tex2jax_ignore mathjax_ignore">{{Topic}}</div>
+<div class="question">{{cloze:Text}}</div>
+{{#Extra}}
+<hr id="answer">
+<div class="answer">{{Extra}}</div>
+{{/Extra}}
+</div>"""
+
+
+@dataclass(frozen=True)
+class NoteType:
+    """One note type: what Anki matches it by and what it shows."""
+
+    model_id: int
+    name: str
+    fields: tuple[str, ...]
+    templates: tuple[tuple[str, str, str], ...]  # name, front, back
+    cloze: bool = False
+
+    @property
+    def css(self) -> str:
+        return card_css() + (cloze_css() if self.cloze else "")
+
+
+NOTE_TYPES: Mapping[str, NoteType] = {
+    "basic": NoteType(
+        MODEL_ID, MODEL_NAME, FIELDS, ((TEMPLATE_NAME, FRONT_TEMPLATE, BACK_TEMPLATE),)
+    ),
+    "reversed": NoteType(
+        REVERSED_MODEL_ID,
+        REVERSED_MODEL_NAME,
+        FIELDS,
+        (
+            (TEMPLATE_NAME, FRONT_TEMPLATE, BACK_TEMPLATE),
+            (REVERSED_TEMPLATE_NAME, REVERSED_FRONT_TEMPLATE, REVERSED_BACK_TEMPLATE),
+        ),
+    ),
+    "cloze": NoteType(
+        CLOZE_MODEL_ID,
+        CLOZE_MODEL_NAME,
+        CLOZE_FIELDS,
+        ((CLOZE_TEMPLATE_NAME, CLOZE_FRONT_TEMPLATE, CLOZE_BACK_TEMPLATE),),
+        cloze=True,
+    ),
+}
+
 # Every deck says in its zip comment that qa2anki wrote it: builds replace only such files.
 ZIP_COMMENT = b"qa2anki deck"
 # The time every zip entry carries, so that the same content gives the same bytes.
@@ -53,18 +126,24 @@ ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 @dataclass(frozen=True)
 class Stamps:
-    """The modification times to give the note type and each note (by question id).
+    """The modification times to give the note types and each note (by question id).
 
     Anki updates an existing note or note type on re-import only when the incoming ``mod``
     is newer, so these advance only when the content does (see ``qa2anki.state``).
     """
 
     note_type: int
+    """The basic note type's."""
     notes: Mapping[str, int]
+    note_types: Mapping[str, int] = field(default_factory=dict)
+    """The reversed and cloze note types', by kind, for a deck that has them."""
+
+    def of(self, kind: str) -> int:
+        return self.note_type if kind == "basic" else self.note_types[kind]
 
     @property
     def latest(self) -> int:
-        return max(self.note_type, *self.notes.values())
+        return max(self.note_type, *self.note_types.values(), *self.notes.values())
 
 
 class _StampedModel(genanki.Model):  # type: ignore[misc]
@@ -91,22 +170,30 @@ class _StampedNote(genanki.Note):  # type: ignore[misc]
         super().write_to_db(cursor, self.mod, deck_id, id_gen)
 
 
-def note_type(mod: int = 0) -> genanki.Model:
-    """Return the one note type every qa2anki note uses, stamped with ``mod``."""
+def note_type(mod: int = 0, kind: str = "basic") -> genanki.Model:
+    """Return a note type ("basic", "reversed" or "cloze"), stamped with ``mod``."""
+    spec = NOTE_TYPES[kind]
     return _StampedModel(
         mod,
-        model_id=MODEL_ID,
-        name=MODEL_NAME,
-        fields=[{"name": name} for name in FIELDS],
-        templates=[{"name": TEMPLATE_NAME, "qfmt": FRONT_TEMPLATE, "afmt": BACK_TEMPLATE}],
-        css=card_css(),
+        model_id=spec.model_id,
+        name=spec.name,
+        fields=[{"name": name} for name in spec.fields],
+        templates=[
+            {"name": name, "qfmt": front, "afmt": back} for name, front, back in spec.templates
+        ],
+        css=spec.css,
         sort_field_index=0,
+        model_type=genanki.Model.CLOZE if spec.cloze else genanki.Model.FRONT_BACK,
     )
 
 
-def note_type_fingerprint() -> str:
-    """Return a hash of everything a re-import would change in the note type."""
-    return _hash([MODEL_NAME, FIELDS, TEMPLATE_NAME, FRONT_TEMPLATE, BACK_TEMPLATE, card_css()])
+def note_type_fingerprint(kind: str = "basic") -> str:
+    """Return a hash of everything a re-import would change in a note type."""
+    spec = NOTE_TYPES[kind]
+    if kind == "basic":
+        # As it was hashed before there were other note types.
+        return _hash([MODEL_NAME, FIELDS, TEMPLATE_NAME, FRONT_TEMPLATE, BACK_TEMPLATE, card_css()])
+    return _hash([spec.name, spec.fields, spec.templates, spec.css])
 
 
 class PackagedNote(NamedTuple):
@@ -125,6 +212,7 @@ class PackagedNote(NamedTuple):
     """The question's Markdown, as the state file records it."""
     fingerprint: str
     """A hash of everything a re-import would change in the note (see ``note_fingerprint``)."""
+    note_type: str = "basic"
 
 
 @dataclass(frozen=True)
@@ -142,24 +230,33 @@ def package_deck(rendered: RenderedDeck) -> PackagedDeck:
     notes = []
     for item in rendered.questions:
         fields, tags = note_fields(item), note_tags(item)
+        kind = item.question.type
+        # From the deck key and the question id, never the text: edits keep the note.  A
+        # question of another type is another note (a note never changes its type in Anki).
+        guid = (
+            genanki.guid_for(deck.key, item.question.id)
+            if kind == "basic"
+            else genanki.guid_for(deck.key, item.question.id, kind)
+        )
         notes.append(
             PackagedNote(
                 id=item.question.id,
-                # From the deck key and the question id, never the text: edits keep the note.
-                guid=genanki.guid_for(deck.key, item.question.id),
+                guid=guid,
                 fields=fields,
                 tags=tags,
                 subdeck=topic_deck_name(deck, item.topic.name),
                 topic_slug=item.topic.slug,
                 question=item.question.q,
                 fingerprint=note_fingerprint(fields, tags),
+                note_type=kind,
             )
         )
     return PackagedDeck(deck, rendered.description_html, tuple(notes))
 
 
 def note_fields(item: RenderedQuestion) -> tuple[str, ...]:
-    """Return the note's fields as HTML, in ``FIELDS`` order."""
+    """Return the note's fields as HTML, in its note type's order (``FIELDS``; for a cloze,
+    ``CLOZE_FIELDS``, which take the same places)."""
     return (
         item.question_html,
         item.answer_html,
@@ -212,7 +309,9 @@ def write_collection(packaged: PackagedDeck, stamps: Stamps) -> bytes:
     new cards in the sources' order.
     """
     deck = packaged.deck
-    model = note_type(stamps.note_type)
+    models = {
+        kind: note_type(stamps.of(kind), kind) for kind in {n.note_type for n in packaged.notes}
+    }
     root = genanki.Deck(deck_id(deck.name), deck.name, description=packaged.description_html)
     subdecks: dict[str, genanki.Deck] = {}
     for due, note in enumerate(packaged.notes, start=1):
@@ -221,7 +320,7 @@ def write_collection(packaged: PackagedDeck, stamps: Stamps) -> bytes:
         subdecks[note.subdeck].add_note(
             _StampedNote(
                 stamps.notes[note.id],
-                model=model,
+                model=models[note.note_type],
                 fields=list(note.fields),
                 tags=list(note.tags),
                 guid=note.guid,

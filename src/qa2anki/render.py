@@ -283,6 +283,12 @@ def card_css() -> str:
     return layout + "\n" + code_css()
 
 
+@cache
+def cloze_css() -> str:
+    """Return the CSS the cloze note type adds: how a deletion looks, light and night."""
+    return Path(__file__).with_name("cloze.css").read_text(encoding="utf-8")
+
+
 def code_css() -> str:
     """Return the CSS of the code colours, light and night, made from the Pygments styles."""
     light = HtmlFormatter(style=LIGHT_STYLE)

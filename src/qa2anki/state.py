@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from qa2anki.errors import StateError
+from qa2anki.model import NOTE_TYPES
+from qa2anki.package import NOTE_TYPES as NOTE_TYPE_SPECS
 from qa2anki.package import PackagedDeck, Stamps, note_type_fingerprint
 
 STATE_FILE = "qa2anki.lock"
@@ -42,10 +44,11 @@ class Entry:
 
 @dataclass(frozen=True, slots=True)
 class NoteEntry(Entry):
-    """A question's note: its hash and mod, its subdeck, and its question text."""
+    """A question's note: its hash and mod, its subdeck, its question text and its type."""
 
     deck: str
     question: str
+    type: str = "basic"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +62,8 @@ class State:
     deck: str | None = None
     note_type: Entry | None = None
     notes: Mapping[str, NoteEntry] = field(default_factory=dict)
+    note_types: Mapping[str, Entry] = field(default_factory=dict)
+    """The reversed and cloze note types, for a deck that has had them (basic: ``note_type``)."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +83,10 @@ class Removed:
     id: str
     deck: str
     question: str
+    became: str | None = None
+    """The question is still there, as a note of this other type ("cloze"): a new note."""
+    note_type: str = "basic"
+    """The note type of the note that Anki keeps."""
 
 
 NoteTypeChange = Literal["added", "changed", "unchanged"]
@@ -97,6 +106,8 @@ class Plan:
     deck_renamed_from: str | None
     state: State
     first: bool
+    note_types: Mapping[str, NoteTypeChange] = field(default_factory=dict)
+    """How the reversed and cloze note types the deck has change."""
 
     @property
     def stamps(self) -> Stamps:
@@ -104,6 +115,7 @@ class Plan:
         return Stamps(
             note_type=self.state.note_type.mod,
             notes={question_id: entry.mod for question_id, entry in self.state.notes.items()},
+            note_types={kind: entry.mod for kind, entry in self.state.note_types.items()},
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -115,12 +127,20 @@ class Plan:
             "moved": [
                 {"id": m.id, "from": m.from_deck, "to": m.to_deck, "tag": m.tag} for m in self.moved
             ],
-            "removed": [{"id": r.id, "deck": r.deck, "question": r.question} for r in self.removed],
+            "removed": [_removed_json(r) for r in self.removed],
             "note_type": self.note_type,
+            **({"note_types": dict(self.note_types)} if self.note_types else {}),
             "key_changed_from": self.key_changed_from,
             "deck_renamed_from": self.deck_renamed_from,
             "first_build": self.first,
         }
+
+
+def _removed_json(removed: Removed) -> dict[str, Any]:
+    found: dict[str, Any] = {"id": removed.id, "deck": removed.deck, "question": removed.question}
+    if removed.became is not None:
+        found["became"] = removed.became
+    return found
 
 
 def state_path(source: Path) -> Path:
@@ -156,9 +176,13 @@ def plan_build(
     unchanged: list[str] = []
     moved: list[Moved] = []
     notes: dict[str, NoteEntry] = {}
+    became: dict[str, str] = {}  # question ids whose note type changed: a new note
     for note in packaged.notes:
         question_id, digest, subdeck = note.id, note.fingerprint, note.subdeck
         old = previous.notes.get(question_id)
+        if old is not None and old.type != note.note_type:
+            became[question_id] = note.note_type
+            old = None
         if old is None:
             added.append(question_id)
             mod = max(now, _after(given.get(question_id)))
@@ -173,26 +197,32 @@ def plan_build(
             old_subdeck = _renamed(old.deck, renamed_from, deck.name)
             if old_subdeck != subdeck:
                 moved.append(Moved(question_id, old_subdeck, subdeck, note.topic_slug))
-        notes[question_id] = NoteEntry(digest, mod, subdeck, note.question)
+        notes[question_id] = NoteEntry(digest, mod, subdeck, note.question, note.note_type)
 
     removed = tuple(
-        Removed(question_id, _renamed(entry.deck, renamed_from, deck.name), entry.question)
+        Removed(
+            question_id,
+            _renamed(entry.deck, renamed_from, deck.name),
+            entry.question,
+            became.get(question_id),
+            entry.type,
+        )
         for question_id, entry in sorted(previous.notes.items())
-        if question_id not in notes
+        if question_id not in notes or question_id in became
     )
 
+    same_key = issued is not None and issued.key == deck.key
     type_hash = note_type_fingerprint()
-    type_given = issued.note_type if issued is not None and issued.key == deck.key else None
-    note_type_change: NoteTypeChange
-    if previous.note_type is None:
-        note_type_change, type_mod = "added", max(now, _after(type_given))
-    elif previous.note_type.hash == type_hash and not _newer_elsewhere(
-        type_given, type_hash, previous.note_type.mod
-    ):
-        note_type_change, type_mod = "unchanged", previous.note_type.mod
-    else:
-        note_type_change = "changed"
-        type_mod = max(now, previous.note_type.mod + 1, _after(type_given))
+    type_given = issued.note_type if issued is not None and same_key else None
+    note_type_change, type_mod = _note_type_change(previous.note_type, type_hash, type_given, now)
+    others = dict(previous.note_types)
+    other_changes: dict[str, NoteTypeChange] = {}
+    for kind in NOTE_TYPES[1:]:
+        if any(note.note_type == kind for note in packaged.notes):
+            digest = note_type_fingerprint(kind)
+            kind_given = issued.note_types.get(kind) if issued is not None and same_key else None
+            other_changes[kind], mod = _note_type_change(others.get(kind), digest, kind_given, now)
+            others[kind] = Entry(digest, mod)
 
     return Plan(
         added=tuple(added),
@@ -204,10 +234,26 @@ def plan_build(
         key_changed_from=key_changed_from,
         deck_renamed_from=renamed_from,
         state=State(
-            key=deck.key, deck=deck.name, note_type=Entry(type_hash, type_mod), notes=notes
+            key=deck.key,
+            deck=deck.name,
+            note_type=Entry(type_hash, type_mod),
+            notes=notes,
+            note_types=others,
         ),
         first=previous.key is None and key_changed_from is None,
+        note_types=other_changes,
     )
+
+
+def _note_type_change(
+    old: Entry | None, digest: str, given: Entry | None, now: int
+) -> tuple[NoteTypeChange, int]:
+    """How a note type changes since the state file, and the stamp it gets."""
+    if old is None:
+        return "added", max(now, _after(given))
+    if old.hash == digest and not _newer_elsewhere(given, digest, old.mod):
+        return "unchanged", old.mod
+    return "changed", max(now, old.mod + 1, _after(given))
 
 
 def _newer_elsewhere(given: Entry | None, digest: str, mod: int) -> bool:
@@ -290,11 +336,19 @@ def format_state(state: State) -> str:
         "deck": state.deck,
         "note_type": {"hash": state.note_type.hash, "mod": state.note_type.mod},
     }
+    if state.note_types:
+        head["note_types"] = {
+            kind: {"hash": entry.hash, "mod": entry.mod}
+            for kind, entry in sorted(state.note_types.items())
+        }
     lines = ["{", *(f"  {_dump(name)}: {_dump(value)}," for name, value in head.items())]
     lines.append('  "notes": {')
     notes = [
         f"    {_dump(question_id)}: "
-        + _dump({"hash": e.hash, "mod": e.mod, "deck": e.deck, "question": e.question})
+        + _dump(
+            {"hash": e.hash, "mod": e.mod, "deck": e.deck, "question": e.question}
+            | ({} if e.type == "basic" else {"type": e.type})
+        )
         for question_id, e in sorted(state.notes.items())
     ]
     if notes:
@@ -325,17 +379,30 @@ def _parse(data: object) -> State:
     notes = {}
     for question_id, value in _object(top.get("notes"), "'notes'").items():
         entry = _object(value, f"note {question_id!r}", question_id)
+        kind = entry.get("type", "basic")
+        if kind not in NOTE_TYPES:
+            raise _Unexpected(
+                f"note {question_id!r}: 'type' is not a note type: {kind!r}", question_id
+            )
         notes[question_id] = NoteEntry(
             hash=_text(entry, "hash", question_id),
             mod=_time(entry, question_id),
             deck=_text(entry, "deck", question_id),
             question=_text(entry, "question", question_id),
+            type=kind,
         )
+    others = {}
+    for kind, value in _object(top.get("note_types", {}), "'note_types'").items():
+        if kind not in NOTE_TYPES[1:]:
+            raise _Unexpected(f"'note_types' has {kind!r}, which is not a note type")
+        entry = _object(value, f"note type {kind!r}")
+        others[kind] = Entry(hash=_text(entry, "hash"), mod=_time(entry))
     return State(
         key=_text(top, "key"),
         deck=_text(top, "deck"),
         note_type=Entry(hash=_text(note_type, "hash"), mod=_time(note_type)),
         notes=notes,
+        note_types=others,
     )
 
 
@@ -391,7 +458,14 @@ def describe_plan(plan: Plan, deck_name: str, state_file: Path, *, verbose: bool
         f"{len(plan.unchanged)} unchanged",
         f"{len(plan.removed)} removed",
     ]
-    lines = [f"Since the last build: {', '.join(counts)}; note type {plan.note_type}."]
+    if plan.note_types:
+        types = ", ".join(
+            f"{kind} {change}"
+            for kind, change in {"basic": plan.note_type, **plan.note_types}.items()
+        )
+        lines = [f"Since the last build: {', '.join(counts)}; note types: {types}."]
+    else:
+        lines = [f"Since the last build: {', '.join(counts)}; note type {plan.note_type}."]
     if plan.first:
         lines.append(
             f"No state file yet: every question counts as added. Commit {state_file} "
@@ -412,7 +486,7 @@ def describe_plan(plan: Plan, deck_name: str, state_file: Path, *, verbose: bool
     if verbose:
         lines.extend(_listed("Added", plan.added))
         lines.extend(_listed("Changed", [q for q in plan.changed if q not in moved]))
-    if plan.note_type == "changed":
+    if plan.note_type == "changed" or "changed" in plan.note_types.values():
         lines.append("The note type changed (CSS or templates): Anki updates it in place.")
     for move in plan.moved:
         lines.append(
@@ -428,8 +502,13 @@ def describe_plan(plan: Plan, deck_name: str, state_file: Path, *, verbose: bool
         ]
     for gone in plan.removed:
         lines.append(f"Removed: {gone.id}: {_one_line(gone.question)}")
+        if gone.became is not None:
+            lines.append(
+                f"  It is now a {gone.became} question: a new note, as a note never changes its "
+                f"type in Anki (its reviews stay with the old {gone.note_type} note)."
+            )
     if plan.removed:
-        ids = " or ".join(_search_term(f"Id:{gone.id}") for gone in plan.removed)
+        ids = " or ".join(_removed_term(gone) for gone in plan.removed)
         lines += [
             "  Anki keeps the notes of removed questions. To delete them, search in Anki's"
             " browser for",
@@ -437,6 +516,15 @@ def describe_plan(plan: Plan, deck_name: str, state_file: Path, *, verbose: bool
             "  then select all notes and delete them.",
         ]
     return lines
+
+
+def _removed_term(gone: Removed) -> str:
+    """The search for a removed note; for one whose question has a new type, its old type's
+    note only."""
+    term = _search_term(f"Id:{gone.id}")
+    if gone.became is None:
+        return term
+    return f"({_search_term('note:' + NOTE_TYPE_SPECS[gone.note_type].name)} {term})"
 
 
 def _short(subdeck: str, deck_name: str) -> str:
