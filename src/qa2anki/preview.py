@@ -14,14 +14,25 @@ import re
 from collections.abc import Mapping
 from html import escape
 from pathlib import Path
+from typing import NamedTuple
 
+from qa2anki import cloze
 from qa2anki.model import RenderedDeck, RenderedQuestion
-from qa2anki.package import BACK_TEMPLATE, FIELDS, FRONT_TEMPLATE, note_fields
-from qa2anki.render import card_css
+from qa2anki.package import NOTE_TYPES, note_fields
+from qa2anki.render import card_css, cloze_css
 
 # The classes Anki desktop puts on the element around a card: `card` and `card<ordinal>`.
 # Night mode adds `nightMode night_mode` to the same element (the page's script does that).
 CARD_CLASSES = "card card1"
+
+
+class Card(NamedTuple):
+    """One card of a note: its ordinal (from 1), its template's name, front and back."""
+
+    ordinal: int
+    name: str
+    front: str
+    back: str
 
 
 def preview_page(rendered: RenderedDeck, live_version: int | None = None) -> str:
@@ -45,7 +56,8 @@ def preview_page(rendered: RenderedDeck, live_version: int | None = None) -> str
             f'<section class="preview-topic" id="topic-{number}">\n'
             f'<h2 class="preview-topic-name">{name}</h2>\n{notes}\n</section>'
         )
-    count = deck.question_count
+    count = sum(len(cards(item)) for item in rendered.questions)
+    has_cloze = any(item.question.type == "cloze" for item in rendered.questions)
     has_math = any(
         'class="math"' in html
         for item in rendered.questions
@@ -57,7 +69,7 @@ def preview_page(rendered: RenderedDeck, live_version: int | None = None) -> str
         live=f' data-live-version="{live_version}"' if live else "",
         math_note=_MATH_NOTE if has_math else "",
         deck_name=escape(deck.name),
-        card_css=card_css(),
+        card_css=card_css() + (cloze_css() if has_cloze else ""),
         page_css=_asset("preview.css"),
         count=f"{count} card{'' if count == 1 else 's'}",
         links="\n".join(links),
@@ -67,33 +79,76 @@ def preview_page(rendered: RenderedDeck, live_version: int | None = None) -> str
 
 
 def card_sides(item: RenderedQuestion) -> tuple[str, str]:
-    """Return a card's front and back HTML, from the note type's templates."""
-    fields = dict(zip(FIELDS, note_fields(item), strict=True))
-    front = render_template(FRONT_TEMPLATE, fields)
-    back = render_template(BACK_TEMPLATE, fields, front_side=front)
-    return front, back
+    """Return a note's first card's front and back HTML, from its note type's templates."""
+    first = cards(item)[0]
+    return first.front, first.back
 
 
-def render_template(template: str, fields: Mapping[str, str], front_side: str | None = None) -> str:
+def cards(item: RenderedQuestion) -> list[Card]:
+    """Return every card of a note, as Anki makes them: one per template, or for a cloze one
+    per deletion number, its deletions hidden on the front and marked on the back."""
+    spec = NOTE_TYPES[item.question.type]
+    fields = dict(zip(spec.fields, note_fields(item), strict=True))
+    if spec.cloze:
+        (name, front_template, back_template), *_ = spec.templates
+        found = []
+        for number in cloze.card_numbers(item.question.q):
+            text = fields["Text"]
+            front = render_template(
+                front_template, fields, cloze={"Text": cloze.show_card(text, number, answer=False)}
+            )
+            back = render_template(
+                back_template, fields, cloze={"Text": cloze.show_card(text, number, answer=True)}
+            )
+            found.append(Card(number, name, front, back))
+        return found
+    found = []
+    for ordinal, (name, front_template, back_template) in enumerate(spec.templates, start=1):
+        front = render_template(front_template, fields)
+        found.append(Card(ordinal, name, front, render_template(back_template, fields, front)))
+    return found
+
+
+def render_template(
+    template: str,
+    fields: Mapping[str, str],
+    front_side: str | None = None,
+    cloze: Mapping[str, str] | None = None,
+) -> str:
     """Fill a card template: the part of Anki's template language qa2anki's templates use.
 
-    That is ``{{Field}}`` and, on the back, ``{{FrontSide}}``.  Anything else (sections,
-    filters, unknown fields) raises ``ValueError``: the preview would show something other
-    than Anki does, so the templates and this function must change together.
+    That is ``{{Field}}``, ``{{#Field}}`` ... ``{{/Field}}`` (shown when the field is not
+    empty), ``{{cloze:Field}}`` (the field as ``cloze`` gives it for this card) and, on the
+    back, ``{{FrontSide}}``.  Anything else (other filters, unknown fields) raises
+    ``ValueError``: the preview would show something other than Anki does, so the templates
+    and this function must change together.
     """
+    values = dict(fields)
+    if front_side is not None:
+        values["FrontSide"] = front_side
+    values.update({f"cloze:{name}": value for name, value in (cloze or {}).items()})
     parts = _TAG_RE.split(template)
     filled = []
+    sections: list[tuple[str, bool]] = []  # the sections open: field, and whether shown
     for index, part in enumerate(parts):
+        hidden = not all(shown for _, shown in sections)
         if index % 2 == 0:
             if "{{" in part or "}}" in part:
                 raise ValueError(f"unbalanced braces in card template: {part!r}")
-            filled.append(part)
-        elif part == "FrontSide" and front_side is not None:
-            filled.append(front_side)
-        elif part in fields:
-            filled.append(fields[part])
+            if not hidden:
+                filled.append(part)
+        elif part[:1] == "#" and part[1:] in fields:
+            sections.append((part[1:], bool(fields[part[1:]])))
+        elif part[:1] == "/" and part[1:] in fields:
+            if not sections or sections.pop()[0] != part[1:]:
+                raise ValueError(f"card template section {{{{{part}}}}} closes none open")
+        elif part in values:
+            if not hidden:
+                filled.append(values[part])
         else:
             raise ValueError(f"card template tag {{{{{part}}}}} is not supported by the preview")
+    if sections:
+        raise ValueError(f"card template section {{{{#{sections[-1][0]}}}}} is never closed")
     return "".join(filled)
 
 
@@ -101,16 +156,26 @@ _TAG_RE = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
 
 
 def _note_html(item: RenderedQuestion) -> str:
-    front, back = card_sides(item)
     note_id = escape(item.question.id)
-    return (
-        f'<article class="preview-note" id="note-{note_id}">\n'
-        f'<div class="preview-side"><div class="preview-label">{note_id} · front</div>'
-        f'<div class="{CARD_CLASSES}">\n{front}\n</div></div>\n'
-        f'<div class="preview-side"><div class="preview-label">{note_id} · back</div>'
-        f'<div class="{CARD_CLASSES}">\n{back}\n</div></div>\n'
-        "</article>"
-    )
+    note_cards = cards(item)
+    articles = []
+    for card in note_cards:
+        label = note_id
+        if item.question.type == "cloze":
+            label += f" · c{card.ordinal}"
+        elif len(note_cards) > 1:
+            label += f" · {escape(card.name)}"
+        classes = f"card card{card.ordinal}"
+        anchor = f"note-{note_id}" if card is note_cards[0] else f"note-{note_id}-{card.ordinal}"
+        articles.append(
+            f'<article class="preview-note" id="{anchor}">\n'
+            f'<div class="preview-side"><div class="preview-label">{label} · front</div>'
+            f'<div class="{classes}">\n{card.front}\n</div></div>\n'
+            f'<div class="preview-side"><div class="preview-label">{label} · back</div>'
+            f'<div class="{classes}">\n{card.back}\n</div></div>\n'
+            "</article>"
+        )
+    return "\n".join(articles)
 
 
 # Marks the page as ours: `preview` replaces only files that carry it near their start.
