@@ -27,9 +27,9 @@ if TYPE_CHECKING:  # anki.cards cannot be imported before anki.collection
 from conftest import DECK_YAML, QUESTIONS, png_bytes, write_sources
 from qa2anki.build import build_deck
 from qa2anki.loader import load_deck
-from qa2anki.package import MODEL_ID, MODEL_NAME
-from qa2anki.preview import card_sides
-from qa2anki.render import card_css, render_deck, render_markdown
+from qa2anki.package import CLOZE_MODEL_NAME, MODEL_ID, MODEL_NAME, REVERSED_MODEL_NAME
+from qa2anki.preview import card_sides, cards
+from qa2anki.render import card_css, cloze_css, render_deck, render_markdown
 from qa2anki.state import describe_plan
 
 pytestmark = pytest.mark.anki
@@ -594,3 +594,167 @@ def test_a_reverted_edit_reaches_anki(col: Collection, shipped_copy: Path, tmp_p
     assert result.plan.changed == ("list-vs-tuple",)
     assert [entry.fields[3] for entry in log.updated] == ["list-vs-tuple"]
     assert "A list is mutable" in col.get_note(notes_by_id(col)["list-vs-tuple"])["Answer"]
+
+
+# --- Reversed and cloze notes ----------------------------------------------------------------
+
+KINDS_TOPIC = """\
+topic: Kinds
+questions:
+  - id: plain
+    q: What is a list?
+    a: A mutable sequence.
+  - id: capital
+    type: reversed
+    q: France
+    a: Paris
+  - id: comprehension
+    type: cloze
+    text: |
+      A {{c1::list comprehension}} builds a list: `{{c2::[x * 2 for x in xs]}}`.
+
+      ```python
+      squares = {{c1::[n ** 2 for n in range(10)]::a comprehension}}
+      ```
+    extra: See PEP 202.
+"""
+
+
+def kinds_deck(folder: Path) -> Path:
+    return write_sources(
+        folder, {"deck.yaml": "key: kinds\nname: Kinds Deck\n", "01-kinds.yaml": KINDS_TOPIC}
+    )
+
+
+def test_a_deck_of_all_three_kinds_imports_with_a_card_per_template_and_deletion_number(
+    col: Collection, tmp_path: Path
+) -> None:
+    source = kinds_deck(tmp_path / "questions")
+
+    log = import_apkg(col, build_deck(source, tmp_path / "deck.apkg").output)
+
+    assert (len(log.new), len(log.updated), len(log.conflicting)) == (3, 0, 0)
+    assert sorted(qa2anki_note_types(col)) == sorted(
+        [MODEL_NAME, REVERSED_MODEL_NAME, CLOZE_MODEL_NAME]
+    )
+    ids = notes_by_id(col)
+    assert [len(col.get_note(ids[q]).cards()) for q in ("plain", "capital", "comprehension")] == [
+        1,
+        2,
+        2,
+    ]
+    assert col.card_count() == 5
+
+    reversed_cards = col.get_note(ids["capital"]).cards()
+    assert ["France" in c.question() for c in reversed_cards] == [True, False]
+    assert ["Paris" in c.question() for c in reversed_cards] == [False, True]
+
+    first, second = sorted(col.get_note(ids["comprehension"]).cards(), key=lambda c: c.ord)
+    front, back = first.question(), first.answer()
+    # Card 1 asks both c1 deletions, the one in the code with its hint; c2 shows as text.
+    assert "list comprehension" not in front
+    assert ">[...]</span> builds" in front
+    assert ">[a comprehension]</span>" in front
+    assert "[x * 2 for x in xs]" in front
+    assert '<span class="n">squares</span>' in front  # the code around the deletion is coloured
+    assert ">list comprehension</span> builds" in back
+    assert "See PEP 202." in back
+    assert "x * 2" not in second.question()
+    assert "list comprehension" in second.question()
+
+    # The preview shows each card as Anki does, but for the attributes Anki's cloze spans carry.
+    for item in render_deck(load_deck(source)).questions:
+        css = card_css() + (cloze_css() if item.question.type == "cloze" else "")
+        style = f"<style>{css}</style>"
+        anki_cards = sorted(col.get_note(ids[item.question.id]).cards(), key=lambda c: c.ord)
+        shown = [(style + card.front, style + card.back) for card in cards(item)]
+        assert [(_plain_cloze(c.question()), _plain_cloze(c.answer())) for c in anki_cards] == shown
+
+
+def _plain_cloze(html: str) -> str:
+    """Anki's cloze spans without the data attributes it adds, and its spans around the
+    deletions a card does not ask, which the preview leaves out."""
+    html = re.sub(
+        r'<span class="cloze" data(?:-cloze="[^"]*" data)?-ordinal="\d+">',
+        '<span class="cloze">',
+        html,
+    )
+    while opening := re.search(r'<span class="cloze-inactive" data-ordinal="\d+">', html):
+        depth, at = 1, opening.end()
+        for tag in re.finditer(r"<(/?)span\b[^>]*>", html[at:]):
+            depth += -1 if tag[1] else 1
+            if depth == 0:
+                close = at + tag.start()
+                html = html[: opening.start()] + html[at:close] + html[close + len(tag[0]) :]
+                break
+    return html
+
+
+def test_adding_cloze_and_reversed_notes_leaves_every_basic_note_alone(
+    col: Collection, shipped_copy: Path, tmp_path: Path
+) -> None:
+    first_build = time.time() - 600
+    import_apkg(col, build_deck(shipped_copy, tmp_path / "v1.apkg", timestamp=first_build).output)
+    ids_before = notes_by_id(col)
+    mods_before = {q: col.get_note(nid).mod for q, nid in ids_before.items()}
+    (shipped_copy / "11-kinds.yaml").write_text(KINDS_TOPIC, encoding="utf-8")
+
+    result = build_deck(shipped_copy, tmp_path / "v2.apkg", timestamp=first_build + 60)
+    log = import_apkg(col, result.output)
+
+    assert result.plan.added == ("plain", "capital", "comprehension")
+    assert (len(log.new), len(log.updated), len(log.conflicting)) == (3, 0, 0)
+    assert len(log.duplicate) == 100
+    assert {q: col.get_note(ids_before[q]).mod for q in ids_before} == mods_before
+    assert col.card_count() == 100 + 5
+
+
+def test_editing_a_cloze_updates_its_note_keeps_its_reviews_and_a_new_number_adds_a_card(
+    col: Collection, tmp_path: Path
+) -> None:
+    source = kinds_deck(tmp_path / "questions")
+    first_build = time.time() - 600
+    import_apkg(col, build_deck(source, tmp_path / "v1.apkg", timestamp=first_build).output)
+    note_id = notes_by_id(col)["comprehension"]
+    for card in col.get_note(note_id).cards():
+        card.start_timer()
+        col.sched.answerCard(card, 3)
+    reviewed = {card.id: (card.ivl, card.due, card.reps) for card in col.get_note(note_id).cards()}
+
+    edit(source / "01-kinds.yaml", "builds a list:", "builds a {{c3::new}} list:")
+    result = build_deck(source, tmp_path / "v2.apkg", timestamp=first_build + 60)
+    log = import_apkg(col, result.output)
+
+    assert result.plan.changed == ("comprehension",)
+    assert [entry.fields[3] for entry in log.updated] == ["comprehension"]
+    assert notes_by_id(col)["comprehension"] == note_id
+    after = {card.id: (card.ivl, card.due, card.reps) for card in col.get_note(note_id).cards()}
+    assert len(after) == 3
+    assert {card: after[card] for card in reviewed} == reviewed
+    assert review_count(col) == 2
+    assert "{{c3::new}}" in col.get_note(note_id)["Text"]
+
+
+def test_a_question_that_changes_type_is_a_new_note_and_the_old_one_is_named(
+    col: Collection, tmp_path: Path
+) -> None:
+    source = kinds_deck(tmp_path / "questions")
+    first_build = time.time() - 600
+    import_apkg(col, build_deck(source, tmp_path / "v1.apkg", timestamp=first_build).output)
+
+    edit(source / "01-kinds.yaml", "  - id: plain\n", "  - id: plain\n    type: reversed\n")
+    result = build_deck(source, tmp_path / "v2.apkg", timestamp=first_build + 60)
+    log = import_apkg(col, result.output)
+
+    assert result.plan.added == ("plain",)
+    assert [(r.id, r.became, r.note_type) for r in result.plan.removed] == [
+        ("plain", "reversed", "basic")
+    ]
+    assert (len(log.new), len(log.updated), len(log.conflicting)) == (1, 0, 0)
+    plain = [col.get_note(nid) for nid in col.find_notes('"Id:plain"')]
+    assert sorted(note.note_type()["name"] for note in plain) == [  # type: ignore[index]
+        MODEL_NAME,
+        REVERSED_MODEL_NAME,
+    ]
+    search = f'"note:{MODEL_NAME}" "Id:plain"'
+    assert len(col.find_notes(f'"deck:Kinds Deck" ({search})')) == 1
