@@ -35,7 +35,7 @@ from qa2anki.package import (
     write_apkg,
     write_collection,
 )
-from qa2anki.render import card_css, render_deck
+from qa2anki.render import card_css, cloze_css, render_deck
 from qa2anki.state import State, plan_build
 
 T0 = 1_700_000_000
@@ -311,3 +311,50 @@ def test_an_apkg_is_the_collection_and_no_media_in_the_same_bytes_every_time(
             assert info.compress_type == zipfile.ZIP_DEFLATED
         assert archive.read("collection.anki2") == write_collection(notes, stamps)
         assert archive.read("media") == b"{}"
+
+
+def test_reversed_and_cloze_note_type_structures_are_frozen() -> None:
+    """As for the basic type: changing any of this makes Anki copy the note type."""
+    reversed_type, cloze_type = note_type(kind="reversed"), note_type(kind="cloze")
+
+    assert (reversed_type.model_id, reversed_type.name) == (1607392319, "qa2anki Q&A and reversed")
+    assert [f["name"] for f in reversed_type.fields] == ["Question", "Answer", "Topic", "Id"]
+    assert [t["name"] for t in reversed_type.templates] == ["Q&A", "A&Q"]
+    assert reversed_type.model_type == reversed_type.FRONT_BACK
+    assert (cloze_type.model_id, cloze_type.name) == (1550428389, "qa2anki Cloze")
+    assert [f["name"] for f in cloze_type.fields] == ["Text", "Extra", "Topic", "Id"]
+    assert [t["name"] for t in cloze_type.templates] == ["Cloze"]
+    assert cloze_type.model_type == cloze_type.CLOZE
+    assert reversed_type.sort_field_index == cloze_type.sort_field_index == 0
+
+
+def test_every_note_type_has_the_card_css_and_the_cloze_type_its_deletions_look() -> None:
+    assert note_type(kind="reversed").css == card_css()
+    assert note_type(kind="cloze").css == card_css() + cloze_css()
+    assert ".nightMode .cloze" in cloze_css()
+    (template,) = note_type(kind="cloze").templates
+    assert "{{cloze:Text}}" in template["qfmt"]
+    assert "{{cloze:Text}}" in template["afmt"]
+    assert "{{#Extra}}" in template["afmt"]
+    forward, backward = note_type(kind="reversed").templates
+    assert "{{Question}}" in forward["qfmt"]
+    assert "{{Answer}}" in backward["qfmt"]
+    assert "{{Question}}" not in backward["qfmt"]
+
+
+def test_a_question_of_another_type_has_a_guid_of_its_own(tmp_path: Path) -> None:
+    topic = (
+        "topic: T\nquestions:\n  - {id: one, q: Q, a: A}\n"
+        "  - {id: two, type: reversed, q: Q, a: A}\n"
+        "  - {id: three, type: cloze, text: 'A {{c1::b}}'}\n"
+    )
+    source = write_sources(tmp_path / "q", {"deck.yaml": DECK_YAML, "01-t.yaml": topic})
+
+    notes = package_deck(render_deck(load_deck(source))).notes
+
+    assert [(n.note_type, n.guid) for n in notes] == [
+        ("basic", genanki.guid_for("test-deck", "one")),
+        ("reversed", genanki.guid_for("test-deck", "two", "reversed")),
+        ("cloze", genanki.guid_for("test-deck", "three", "cloze")),
+    ]
+    assert notes[2].fields[:2] == ("<p>A {{c1::b}}</p>", "")

@@ -537,3 +537,100 @@ def test_damaged_state_data_is_reported_or_read_as_well_formed(
     for entry in read.notes.values():
         assert (type(entry.hash), type(entry.deck), type(entry.question)) == (str, str, str)
         assert is_time(entry.mod)
+
+
+KINDS = """\
+topic: Kinds
+questions:
+  - {id: plain, q: What is a list?, a: A sequence.}
+  - {id: capital, type: reversed, q: France, a: Paris}
+  - {id: fill, type: cloze, text: "A {{c1::list}} is mutable."}
+"""
+
+
+def kinds_source(small_sources: Path) -> Path:
+    (small_sources / "03-kinds.yaml").write_text(KINDS, encoding="utf-8")
+    return small_sources
+
+
+def test_the_state_records_other_note_types_and_each_notes_type_only_where_they_are(
+    small_sources: Path,
+) -> None:
+    basic_only = format_state(first_plan(small_sources).state)
+    plan = first_plan(kinds_source(small_sources))
+
+    text = format_state(plan.state)
+
+    assert "note_types" not in basic_only
+    assert '"type"' not in basic_only
+    data = json.loads(text)
+    assert sorted(data["note_types"]) == ["cloze", "reversed"]
+    assert data["notes"]["capital"]["type"] == "reversed"
+    assert data["notes"]["fill"]["type"] == "cloze"
+    assert "type" not in data["notes"]["plain"]
+    path = small_sources / STATE_FILE
+    path.write_text(text, encoding="utf-8")
+    assert read_state(path) == plan.state
+    assert plan.note_types == {"reversed": "added", "cloze": "added"}
+    assert plan.stamps.note_types == {"reversed": T0, "cloze": T0}
+
+
+def test_a_question_that_changes_type_is_removed_and_added_and_the_plan_says_why(
+    small_sources: Path,
+) -> None:
+    source = kinds_source(small_sources)
+    before = first_plan(source).state
+    edit(source / "03-kinds.yaml", "{id: plain, q:", "{id: plain, type: reversed, q:")
+
+    plan = plan_build(packaged(source), before, T0 + 60)
+
+    assert (plan.added, plan.changed) == (("plain",), ())
+    assert plan.removed == (
+        Removed("plain", "Test Deck::Kinds", "What is a list?", "reversed", "basic"),
+    )
+    assert plan.note_types == {"reversed": "unchanged", "cloze": "unchanged"}
+    assert plan.state.notes["plain"].type == "reversed"
+    lines = describe_plan(plan, "Test Deck", source / STATE_FILE, verbose=False)
+    assert lines[0] == (
+        "Since the last build: 1 added, 0 changed, 5 unchanged, 1 removed; note types: "
+        "basic unchanged, reversed unchanged, cloze unchanged."
+    )
+    assert lines[1:] == [
+        "Removed: plain: What is a list?",
+        "  It is now a reversed question: a new note, as a note never changes its type in Anki "
+        "(its reviews stay with the old basic note).",
+        "  Anki keeps the notes of removed questions. To delete them, search in Anki's browser for",
+        '    "deck:Test Deck" ("note:qa2anki Q&A" "Id:plain")',
+        "  then select all notes and delete them.",
+    ]
+    assert plan.to_json()["removed"] == [
+        {
+            "id": "plain",
+            "deck": "Test Deck::Kinds",
+            "question": "What is a list?",
+            "became": "reversed",
+        }
+    ]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda data: data["notes"]["first"].update(type="clozed"),
+            "note 'first': 'type' is not a note type: 'clozed'",
+        ),
+        (
+            lambda data: data.update(note_types={"basic": {"hash": "x", "mod": 1}}),
+            "'note_types' has 'basic', which is not a note type",
+        ),
+    ],
+)
+def test_a_state_file_with_an_unknown_note_type_is_damaged(
+    small_sources: Path, change: Callable[[dict[str, Any]], None], message: str
+) -> None:
+    data = json.loads(format_state(first_plan(small_sources).state))
+    change(data)
+
+    with pytest.raises(Unexpected, match=message):
+        parse(data)

@@ -155,4 +155,4 @@ def problems(text: str, html: str) -> list[tuple[int, str]]:
                     "whole **bold** or `code`",
                 )
             )
-    return sorted(lines)
+    return sorted(lines, key=lambda problem: problem[0])

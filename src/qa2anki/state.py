@@ -508,7 +508,8 @@ def describe_plan(plan: Plan, deck_name: str, state_file: Path, *, verbose: bool
                 f"type in Anki (its reviews stay with the old {gone.note_type} note)."
             )
     if plan.removed:
-        ids = " or ".join(_removed_term(gone) for gone in plan.removed)
+        terms = [_removed_term(gone) for gone in plan.removed]
+        ids = " or ".join(f"({t})" if " " in t and len(terms) > 1 else t for t in terms)
         lines += [
             "  Anki keeps the notes of removed questions. To delete them, search in Anki's"
             " browser for",
@@ -524,7 +525,7 @@ def _removed_term(gone: Removed) -> str:
     term = _search_term(f"Id:{gone.id}")
     if gone.became is None:
         return term
-    return f"({_search_term('note:' + NOTE_TYPE_SPECS[gone.note_type].name)} {term})"
+    return f"{_search_term('note:' + NOTE_TYPE_SPECS[gone.note_type].name)} {term}"
 
 
 def _short(subdeck: str, deck_name: str) -> str:
