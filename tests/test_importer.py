@@ -124,6 +124,7 @@ def test_every_style_has_a_fixture() -> None:
         "back-to-top",
         "answer-headings",
         "list-headings",
+        "cloze-questions",
     }
 
 

@@ -156,3 +156,13 @@ def problems(text: str, html: str) -> list[tuple[int, str]]:
                 )
             )
     return sorted(lines, key=lambda problem: problem[0])
+
+
+def without_deletions(text: str) -> str:
+    """The text with each deletion's marks taken off, its hint too: what the back shows."""
+    while True:
+        found, _ = deletions(text)
+        if not found:
+            return text
+        last = max(found, key=lambda d: d.start)
+        text = text[: last.start] + text[last.text[0] : last.text[1]] + text[last.end :]

@@ -35,7 +35,7 @@ from urllib.parse import unquote
 import yaml
 from markdown_it import MarkdownIt
 
-from qa2anki import markup
+from qa2anki import cloze, markup
 from qa2anki.errors import OutputError, SourceError, StateError, ValidationError
 from qa2anki.files import write_files
 from qa2anki.ids import (
@@ -73,7 +73,7 @@ from qa2anki.loader import (
 )
 from qa2anki.media import image_refs, is_link
 from qa2anki.model import Deck
-from qa2anki.render import inline_tokens
+from qa2anki.render import inline_tokens, render_markdown
 from qa2anki.state import read_state, state_path
 
 _HEADING_RE = re.compile(r" {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*$")
@@ -130,6 +130,9 @@ class ImportedQuestion:
     """The last line of its text."""
     a_line: int = field(default=0, compare=False)
     """The line of the answer's first line."""
+    type: str = "basic"
+    """"cloze" for a question with deletions (``{{c1::...}}``): ``q`` is its text, ``a`` its
+    extra, which may be empty."""
 
     def lines(self) -> tuple[tuple[str, int], ...]:
         """The question and the answer, each with the line its text starts on."""
@@ -656,7 +659,7 @@ def plan_topic_files(
         slugs.add(slug)
         topic_ids = []
         for question in topic.questions:
-            qid = kept.get(question) or question_id(question.q, ids)
+            qid = kept.get(question) or question_id(cloze.without_deletions(question.q), ids)
             ids.add(qid)
             topic_ids.append(qid)
         files.append(TopicFile(f"{number:0{width}d}-{slug}.yaml", topic, tuple(topic_ids)))
@@ -822,8 +825,12 @@ def topic_yaml(topic: ImportedTopic, ids: Sequence[str]) -> str:
     """Return the text of a topic file: readable YAML, block scalars for multi-line text."""
     entries = [
         f"  - id: {yaml_scalar(qid, 4)}\n"
-        f"    q: {yaml_scalar(question.q, 4)}\n"
-        f"    a: {yaml_scalar(question.a, 4)}\n"
+        + (
+            f"    type: cloze\n    text: {yaml_scalar(question.q, 4)}\n"
+            + (f"    extra: {yaml_scalar(question.a, 4)}\n" if question.a else "")
+            if question.type == "cloze"
+            else f"    q: {yaml_scalar(question.q, 4)}\n    a: {yaml_scalar(question.a, 4)}\n"
+        )
         for question, qid in zip(topic.questions, ids, strict=True)
     ]
     return f"topic: {yaml_scalar(topic.name, 0)}\nquestions:\n" + "\n".join(entries)
@@ -1504,11 +1511,18 @@ class _DocumentReader:
             del draft.a[-1], draft.a_code[-1]
         q = clean_markdown(draft.q, draft.q_code)
         a = clean_markdown(draft.a, draft.a_code)
-        if _NOTHING_RE.fullmatch(a):
-            a = ""  # "<br>" alone
+        if _NOTHING_RE.fullmatch(a) or (_PLACEHOLDER_RE.fullmatch(a) and _is_cloze(q)):
+            a = ""  # "<br>" alone; a cloze needs no answer
         end = max(draft.end, draft.line)
         span = (draft.line, end)
-        if not q:
+        if q and _is_cloze(q):
+            a_line = next(
+                (n for n, line in zip(draft.a_numbers, draft.a, strict=True) if line.strip()),
+                draft.line,
+            )
+            question = ImportedQuestion(q, a, self.path, draft.line, end, a_line, "cloze")
+            self.sections[-1].questions.append(question)
+        elif not q:
             self._unanswered(
                 draft.line,
                 span,
@@ -1603,6 +1617,11 @@ class _DocumentReader:
         ]
         structure = [n for n in structure if not any(a <= n <= b for a, b in spans)]
         return _ParsedDocument(title, topics, skipped, self.unanswered, structure)
+
+
+def _is_cloze(text: str) -> bool:
+    """Whether a question is a cloze text: it has deletions, all of them well written."""
+    return "{{c" in text and not cloze.problems(text, render_markdown(text, cloze=True))
 
 
 def _read_text(path: Path, problems: list[SourceError]) -> str | None:
@@ -1762,9 +1781,12 @@ def _check_reads_back(texts: dict[str, str], files: Sequence[TopicFile]) -> None
             (folder / file_name).write_text(text, encoding="utf-8")
         # Images are the documents' to bring: only the text must read back the same.
         deck = load_deck(folder, check_images=False)
-    loaded = [(t.name, [(q.id, q.q, q.a) for q in t.questions]) for t in deck.topics]
+    loaded = [(t.name, [(q.id, q.q, q.a, q.type) for q in t.questions]) for t in deck.topics]
     written = [
-        (f.topic.name, [(qid, q.q, q.a) for qid, q in zip(f.ids, f.topic.questions, strict=True)])
+        (
+            f.topic.name,
+            [(qid, q.q, q.a, q.type) for qid, q in zip(f.ids, f.topic.questions, strict=True)],
+        )
         for f in files
     ]
     if loaded != written:
