@@ -24,7 +24,7 @@ from qa2anki.cli import app
 from qa2anki.errors import OutputError, ValidationError
 from qa2anki.loader import load_deck
 from qa2anki.package import BACK_TEMPLATE, FRONT_TEMPLATE
-from qa2anki.preview import GENERATOR_MARK, card_sides, preview_page, render_template
+from qa2anki.preview import GENERATOR_MARK, card_sides, cards, preview_page, render_template
 from qa2anki.render import card_css, render_deck
 from qa2anki.watch import LivePreview
 from test_cli import expected_stderr
@@ -563,3 +563,39 @@ def fetch(address: str) -> str:
     with urllib.request.urlopen(address, timeout=10) as response:
         body: bytes = response.read()
     return body.decode("utf-8")
+
+
+def test_each_card_of_a_reversed_and_a_cloze_note_is_shown(tmp_path: Path) -> None:
+    topic = (
+        "topic: Kinds\nquestions:\n  - {id: capital, type: reversed, q: France, a: Paris}\n"
+        "  - id: fill\n    type: cloze\n    text: 'A {{c1::list}} is {{c2::mutable::how?}}.'\n"
+    )
+    source = write_sources(tmp_path / "q", {"deck.yaml": DECK_YAML, "01-kinds.yaml": topic})
+    rendered = render_deck(load_deck(source))
+
+    capital, fill = (cards(item) for item in rendered.questions)
+    page = preview_page(rendered)
+
+    assert [(c.ordinal, c.name) for c in capital] == [(1, "Q&A"), (2, "A&Q")]
+    assert "France" in capital[0].front and "Paris" not in capital[0].front
+    assert "Paris" in capital[1].front and "France" not in capital[1].front
+    assert [c.ordinal for c in fill] == [1, 2]
+    assert '<span class="cloze">[...]</span> is mutable' in fill[0].front
+    assert 'A list is <span class="cloze">[how?]</span>' in fill[1].front
+    assert '<span class="cloze">mutable</span>' in fill[1].back
+    assert '<span id="preview-count" class="preview-count">4 cards</span>' in page
+    assert 'class="card card2"' in page
+    assert "fill · c2 · front" in page
+    assert "capital · A&amp;Q · back" in page
+    assert ".nightMode .cloze" in page
+
+
+def test_template_sections_show_only_with_their_field() -> None:
+    template = "{{#Extra}}<hr>{{Extra}}{{/Extra}}|{{cloze:Text}}"
+
+    assert render_template(template, {"Extra": "", "Text": "t"}, cloze={"Text": "c"}) == "|c"
+    assert render_template(template, {"Extra": "e", "Text": "t"}, cloze={"Text": "c"}) == "<hr>e|c"
+    with pytest.raises(ValueError, match="never closed"):
+        render_template("{{#Extra}}x", {"Extra": "e"})
+    with pytest.raises(ValueError, match="closes none"):
+        render_template("x{{/Extra}}", {"Extra": "e"})

@@ -432,3 +432,28 @@ def test_lines_are_counted_past_code_formulas_and_alt_text_over_several_lines() 
 )
 def test_a_bracket_formula_takes_whole_lines_and_loses_no_text(text: str, shown: str) -> None:
     assert render_markdown(text) == shown
+
+
+CLOZE_CODE = "```python\nx = {{c1::42::the answer}}\nreturn {{c2::a + {{c3::1}}}}\n```"
+
+
+def test_a_cloze_texts_code_keeps_each_deletion_whole_between_the_highlighted_spans() -> None:
+    html = render_markdown(CLOZE_CODE, cloze=True)
+
+    assert '<span class="o">=</span> {{c1::<span class="mi">42</span>::the answer}}' in html
+    assert (
+        '{{c2::<span class="n">a</span> <span class="o">+</span> {{c3::<span class="mi">1</span>}}}}'
+        in html
+    )
+    # Without the deletions' marks the code is highlighted as it always is.
+    plain = render_markdown("```python\nx = 42\nreturn a + 1\n```")
+    assert re.sub(r"\{\{c\d::|::the answer|\}\}", "", html) == plain
+
+
+def test_cloze_marks_elsewhere_are_text_as_in_any_note() -> None:
+    text = "A {{c1::list}} and `{{c2::code}}`"
+
+    assert render_markdown(text, cloze=True) == render_markdown(text)
+    assert "{{c1::list}}" in render_markdown(text)
+    # In a basic note's code the marks are code like any other.
+    assert '<span class="p">{{</span>' in render_markdown(CLOZE_CODE)
