@@ -15,6 +15,9 @@ from typer.testing import CliRunner
 import robustness
 from conftest import FIXTURES, ROOT, fixed_key_suffix
 from qa2anki.cli import app
+from qa2anki.loader import load_deck
+from qa2anki.preview import cards
+from qa2anki.render import render_deck
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 COMMANDS = (ROOT / "docs" / "commands.md").read_text(encoding="utf-8")
@@ -200,3 +203,22 @@ def test_robustness_cases_name_tests_that_exist(case: robustness.Case) -> None:
 
     assert f"def {function}(" in source
     assert case.quoted in source
+
+
+def test_the_note_types_example_is_a_topic_that_builds_the_cards_it_says(tmp_path: Path) -> None:
+    page = (ROOT / "docs" / "format.md").read_text(encoding="utf-8")
+    section = page.split("## Cloze and reversed cards", 1)[1]
+    example = re.search(r"```yaml\n(.*?)\n```\n", section, re.DOTALL)
+    assert example is not None
+    (tmp_path / "deck.yaml").write_text("key: example\nname: Example\n", encoding="utf-8")
+    (tmp_path / "01-recall.yaml").write_text(example[1] + "\n", encoding="utf-8")
+
+    rendered = render_deck(load_deck(tmp_path))
+
+    made = {item.question.id: (item.question.type, len(cards(item))) for item in rendered.questions}
+    assert made == {
+        "list-vs-tuple-cloze": ("cloze", 2),
+        "comprehension": ("cloze", 1),
+        "capital-france": ("reversed", 2),
+        "gil": ("basic", 1),
+    }
