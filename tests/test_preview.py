@@ -599,3 +599,18 @@ def test_template_sections_show_only_with_their_field() -> None:
         render_template("{{#Extra}}x", {"Extra": "e"})
     with pytest.raises(ValueError, match="closes none"):
         render_template("x{{/Extra}}", {"Extra": "e"})
+
+
+def test_preview_counts_cards_not_notes(tmp_path: Path) -> None:
+    topic = (
+        "topic: Kinds\nquestions:\n  - {id: capital, type: reversed, q: France, a: Paris}\n"
+        "  - {id: fill, type: cloze, text: 'A {{c1::list}} is {{c2::mutable}}.'}\n"
+    )
+    source = write_sources(tmp_path / "q", {"deck.yaml": DECK_YAML, "01-kinds.yaml": topic})
+
+    result = runner.invoke(app, ["preview", str(source), "-o", str(tmp_path / "p.html")])
+
+    assert (result.exit_code, result.stdout) == (
+        0,
+        f"Wrote 4 cards in 1 topic to {tmp_path / 'p.html'}\n",
+    )

@@ -17,7 +17,7 @@ from qa2anki.files import current_umask, fsync_dir
 from qa2anki.loader import load_deck
 from qa2anki.model import Deck
 from qa2anki.package import ZIP_COMMENT, package_deck, write_apkg
-from qa2anki.preview import GENERATOR_MARK, preview_page
+from qa2anki.preview import GENERATOR_MARK, cards, preview_page
 from qa2anki.render import render_deck, renderer_fingerprint
 from qa2anki.state import (
     Plan,
@@ -120,6 +120,9 @@ class PreviewResult:
     output: Path
     page: str
     """The page's HTML, as written."""
+    cards: int
+    """How many cards the page shows: one per note, two for a reversed one, one per deletion
+    number of a cloze."""
 
 
 def build_preview(
@@ -150,9 +153,10 @@ def build_preview(
     output = output or DEFAULT_PREVIEW
     check_output(output, source, "preview", is_qa2anki_preview, force=force)
     # Images are embedded: the page stands on its own.
-    page = preview_page(render_deck(deck, embed=True), live_version=live_version)
+    rendered = render_deck(deck, embed=True)
+    page = preview_page(rendered, live_version=live_version)
     write_text_atomically(output, page)
-    return PreviewResult(deck, output, page)
+    return PreviewResult(deck, output, page, sum(len(cards(item)) for item in rendered.questions))
 
 
 def check_sources(source: Path) -> Deck:

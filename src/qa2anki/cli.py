@@ -336,7 +336,7 @@ def _report_preview(result: PreviewResult) -> None:
     deck = result.deck
     _warn(deck.warnings)
     typer.echo(
-        f"Wrote {_count(deck.question_count, 'card')} in {_count(len(deck.topics), 'topic')} "
+        f"Wrote {_count(result.cards, 'card')} in {_count(len(deck.topics), 'topic')} "
         f"to {result.output}"
     )
 
