@@ -758,3 +758,28 @@ def test_a_question_that_changes_type_is_a_new_note_and_the_old_one_is_named(
     ]
     search = f'"note:{MODEL_NAME}" "Id:plain"'
     assert len(col.find_notes(f'"deck:Kinds Deck" ({search})')) == 1
+
+
+def test_a_css_change_updates_all_three_note_types_in_place(
+    col: Collection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = kinds_deck(tmp_path / "questions")
+    first_build = time.time() - 600
+    import_apkg(col, build_deck(source, tmp_path / "v1.apkg", timestamp=first_build).output)
+    css = card_css() + "\n.qa2anki .answer { line-height: 1.6; }\n"
+    monkeypatch.setattr("qa2anki.package.card_css", lambda: css)
+
+    result = build_deck(source, tmp_path / "v2.apkg", timestamp=first_build + 60)
+    log = import_apkg(col, result.output)
+
+    assert (result.plan.note_type, dict(result.plan.note_types)) == (
+        "changed",
+        {"reversed": "changed", "cloze": "changed"},
+    )
+    assert (len(log.new), len(log.updated), len(log.conflicting)) == (0, 0, 0)
+    assert sorted(qa2anki_note_types(col)) == sorted(
+        [MODEL_NAME, REVERSED_MODEL_NAME, CLOZE_MODEL_NAME]
+    )
+    for name in (MODEL_NAME, REVERSED_MODEL_NAME):
+        assert col.models.by_name(name)["css"] == css  # type: ignore[index]
+    assert col.models.by_name(CLOZE_MODEL_NAME)["css"] == css + cloze_css()  # type: ignore[index]

@@ -147,3 +147,33 @@ def test_every_pattern_reads_the_same_in_an_editors_javascript(kind: Kind) -> No
         assert {e if not e.startswith("x") else "x" for e in escapes} <= {"s", "S", "n", "x"}, (
             pattern
         )
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        {"id": "x", "type": "cloze", "text": "A {{c1::b}}"},
+        {"id": "x", "type": "cloze", "text": "A {{c1::b}}", "extra": "E"},
+        {"id": "x", "type": "reversed", "q": "Q", "a": "A"},
+        {"id": "x", "text": "A {{c1::b}}"},  # in a topic whose type is cloze
+    ],
+)
+def test_questions_of_every_type_are_valid(question: dict[str, Any]) -> None:
+    topic = {"topic": "T", "type": "cloze", "questions": [question]}
+
+    assert list(validator("topic").iter_errors(topic)) == []
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        {"id": "x", "type": "clozed", "text": "A {{c1::b}}"},
+        {"id": "x", "q": "Q", "a": "A", "text": "T"},
+        {"id": "x", "q": "Q", "extra": "E"},
+        {"id": "x", "extra": "E"},
+    ],
+)
+def test_a_question_of_no_type_or_of_two_is_refused(question: dict[str, Any]) -> None:
+    topic = {"topic": "T", "questions": [question]}
+
+    assert list(validator("topic").iter_errors(topic))
