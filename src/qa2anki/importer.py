@@ -56,6 +56,7 @@ from qa2anki.layout import (
     marker_word,
     question_text,
     read_layout,
+    strip_emphasis,
     unquote_questions,
 )
 from qa2anki.loader import (
@@ -90,7 +91,6 @@ _INDENT_RE = re.compile(r"[ \t]*(?:(?:[-*+]|[0-9]{1,9}[.)])[ \t]+)?")
 _SECTION_NUMBER_RE = re.compile(r"[0-9]+(?:[ \t]*[-\u2013\u2014][ \t]*[0-9]+)?[ \t]*[:.)][ \t]+")
 # Emoji and marks before a heading's name: "🔹 ", "# 1. INTRODUCTION".
 _MARKS_RE = re.compile(r"^[^\w\s`*_\[(<\\'\"]+\s*")
-_EMPHASIS_RE = re.compile(r"(\*\*|__|\*|_)(?P<text>.+)\1")
 # A line that starts a new Markdown block, so a line break before it is no line break.
 _BLOCK_START_RE = re.compile(r" {0,3}(?:[-*+][ \t]|[0-9]{1,9}[.)][ \t]|#|>|```|~~~|\|)")
 _NOT_TEXT_RE = re.compile(r"[\ufffe\uffff]")
@@ -1673,9 +1673,7 @@ def _topic_name(heading: str) -> str:
     """Return a heading's text without its number and the emphasis around it."""
     name = _MARKS_RE.sub("", heading.strip())
     name = _SECTION_NUMBER_RE.sub("", name, count=1) if _SECTION_NUMBER_RE.match(name) else name
-    while emphasis := _EMPHASIS_RE.fullmatch(name):
-        name = emphasis["text"].strip()
-    return " ".join(name.split())
+    return " ".join(strip_emphasis(name).split())
 
 
 def _name_from_file(path: Path) -> str:

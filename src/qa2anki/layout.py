@@ -171,13 +171,14 @@ def is_question(text: str, *, strict: bool = False) -> bool:
     """Whether a heading or bold line reads as a question; ``strict``: it ends in "?" or
     starts with a label ("Q.", "Q3:")."""
     shown = question_text(text)
-    if shown.endswith("?") or _Q_LABEL_RE.match(_strip_emphasis(text)) or is_label_heading(text):
+    if shown.endswith("?") or _Q_LABEL_RE.match(strip_emphasis(text)) or is_label_heading(text):
         return True
     words = re.findall(r"[A-Za-z']+", shown[:40])
     return not strict and bool(words and words[0].lower() in QUESTION_WORDS)
 
 
-def _strip_emphasis(text: str) -> str:
+def strip_emphasis(text: str) -> str:
+    """The text without the emphasis around all of it (``**Basics**``: "Basics")."""
     text = text.strip()
     while emphasis := _EMPHASIS_RE.fullmatch(text):
         text = emphasis["text"].strip()
@@ -191,7 +192,7 @@ def marker_word(marker: re.Match[str]) -> str:
 
 def is_label_heading(text: str) -> bool:
     """Whether a heading only numbers the question under it ("### Question 3")."""
-    return bool(_LABEL_HEADING_RE.fullmatch(_strip_emphasis(text).strip()))
+    return bool(_LABEL_HEADING_RE.fullmatch(strip_emphasis(text).strip()))
 
 
 def is_answer_label(text: str) -> bool:
