@@ -1315,3 +1315,19 @@ def test_trial_documents_import_every_answered_question_and_account_for_every_li
 def test_a_document_of_questions_without_answers_says_so() -> None:
     with pytest.raises(ValidationError, match="no questions found"):
         read_documents([TRIAL / "07-h5bp-frontend.md"])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Q: The {{c1::GIL}} is a lock.\nA:\n",
+        "**What does the {{c1::GIL}} lock?**\n\n**Answer:**\n",
+        "| Question | Answer |\n|---|---|\n| The {{c1::GIL}} is? | |\n",
+        "## What does the {{c1::GIL}} lock?\n\n## What is a {{c1::thread}}?\n",
+    ],
+)
+def test_a_cloze_question_needs_no_answer(tmp_path: Path, text: str) -> None:
+    documents = read_one(tmp_path, text)
+
+    first = documents.topics[0].questions[0]
+    assert (first.type, first.a) == ("cloze", "")

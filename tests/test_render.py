@@ -455,3 +455,13 @@ def test_cloze_marks_elsewhere_are_text_as_in_any_note() -> None:
     assert "{{c1::list}}" in render_markdown(text)
     # In a basic note's code the marks are code like any other.
     assert '<span class="p">{{</span>' in render_markdown(CLOZE_CODE)
+
+
+@pytest.mark.parametrize("code", ["\ufeffx = {{c1::abc}}", 'x = "\ue000" + {{c1::abc}}'])
+def test_cloze_code_with_a_byte_order_mark_or_private_characters_keeps_its_deletion(
+    code: str,
+) -> None:
+    html = render_markdown(f"```python\n{code}\n```", cloze=True)
+
+    assert '{{c1::<span class="n">abc</span>}}' in html
+    assert code.replace("{{c1::abc}}", "") in re.sub(r"<[^>]+>|\{\{c1::abc\}\}", "", html)

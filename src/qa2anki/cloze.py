@@ -139,23 +139,59 @@ def show_card(html: str, number: int, *, answer: bool) -> str:
 
 
 def problems(text: str, html: str) -> list[tuple[int, str]]:
-    """Check a cloze text (Markdown) and its HTML: each problem with its line (from 0)."""
+    """Check a cloze text (Markdown) and its HTML, which is what Anki reads: each problem with
+    its line in the text (from 0)."""
     found, wrong = deletions(text)
     lines = [(text.count("\n", 0, offset), message) for offset, message in wrong]
-    if not found and not wrong:
-        lines.append((0, "a cloze question needs a deletion, such as {{c1::text}}"))
-    if not wrong:
-        for place in unbalanced(html):
-            deletion = found[place] if place < len(found) else found[-1]
-            lines.append(
-                (
-                    text.count("\n", 0, deletion.start),
-                    f"the cloze deletion {{{{c{deletion.number}::...}}}} crosses Markdown "
-                    "structure: keep it inside one paragraph, list item or code block, around "
-                    "whole **bold** or `code`",
-                )
+    if wrong:
+        return lines
+    if not found:
+        return [(0, "a cloze question needs a deletion, such as {{c1::text}}")]
+    for deletion in found:
+        line = text.count("\n", 0, deletion.start)
+        name = f"{{{{c{deletion.number}::...}}}}"
+        if any(other.start > deletion.start and other.end <= deletion.end for other in found):
+            lines.append((line, f"the cloze deletion {name} holds another: put them side by side"))
+        elif not text[deletion.text[0] : deletion.text[1]].strip():
+            lines.append((line, f"the cloze deletion {name} is empty"))
+    if lines:
+        return lines
+    in_html, _ = deletions(html)
+    if [d.number for d in in_html] != [d.number for d in found] or _in_attributes(html):
+        return [
+            (
+                0,
+                "these deletions are not the ones the card gets: a deletion in a link's address "
+                "or title or an image's text makes none, and an escaped one (\\{\\{c1::) "
+                "still makes one; keep deletions in text and code",
             )
-    return sorted(lines, key=lambda problem: problem[0])
+        ]
+    for place in unbalanced(html):
+        deletion = found[place]
+        lines.append(
+            (
+                text.count("\n", 0, deletion.start),
+                f"the cloze deletion {{{{c{deletion.number}::...}}}} crosses Markdown "
+                "structure: keep it inside one paragraph, list item or code block, around "
+                "whole **bold** or `code`",
+            )
+        )
+    if not lines and card_numbers(html) != _import_card_numbers(html):
+        lines.append((0, "Anki would make other cards than these deletions: write them simply"))
+    return lines
+
+
+# How an .apkg's cards of a cloze note are counted when the deck is written (genanki).
+_IMPORT_CARD_RE = re.compile(r"{{c(\d+)::.+?}}", re.DOTALL)
+
+
+def _import_card_numbers(html: str) -> list[int]:
+    return sorted({int(number) for number in _IMPORT_CARD_RE.findall(html) if int(number) > 0})
+
+
+def _in_attributes(html: str) -> bool:
+    """Whether a deletion's mark is inside a tag (an attribute: href, title, alt)."""
+    return any("{{c" in tag for tag in re.findall(r"<[^>]*>", html))
 
 
 def without_deletions(text: str) -> str:

@@ -1508,7 +1508,7 @@ class _DocumentReader:
             self._cut_footer(draft)
         while draft.a and (not draft.a[-1].strip() or _RULE_RE.fullmatch(draft.a[-1])):
             # A rule under a heading question's answer parts it from the next.
-            del draft.a[-1], draft.a_code[-1]
+            del draft.a[-1], draft.a_code[-1], draft.a_numbers[-1]
         q = clean_markdown(draft.q, draft.q_code)
         a = clean_markdown(draft.a, draft.a_code)
         if _NOTHING_RE.fullmatch(a) or (_PLACEHOLDER_RE.fullmatch(a) and _is_cloze(q)):

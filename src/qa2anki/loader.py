@@ -707,14 +707,14 @@ def _read_topic_file(path: Path, problems: _Problems) -> Topic | None:
         )
         name = None
     tags = topic.tags()
-    default_type = topic.note_type("basic")
-    questions = tuple(_read_questions(topic, default_type or "basic"))
+    # A type that is not one (already reported) checks its questions' texts no further.
+    questions = tuple(_read_questions(topic, topic.note_type("basic")))
     # A topic with problems is still returned, so that its questions take part in the checks
     # across files; the problems already recorded keep it from ever being built.
     return Topic(slug=slug, name=name or "", tags=tags, questions=questions, path=path)
 
 
-def _read_questions(topic: _Mapping, default_type: str) -> Iterator[Question]:
+def _read_questions(topic: _Mapping, default_type: str | None) -> Iterator[Question]:
     node = topic.values.get("questions")
     if node is None:
         topic.error(topic.node, "topic has no 'questions'")
@@ -746,7 +746,9 @@ def _read_questions(topic: _Mapping, default_type: str) -> Iterator[Question]:
             )
             qid = None
         question.check_keys(QUESTION_KEYS)
-        note_type = question.note_type(default_type) or default_type
+        note_type = question.note_type(default_type) if default_type else None
+        if "type" in question.values and default_type is None:
+            note_type = question.note_type("basic")
         q, a, q_key, a_key = _question_texts(question, note_type)
         tags = question.tags()
         if qid is not None:
@@ -760,7 +762,7 @@ def _read_questions(topic: _Mapping, default_type: str) -> Iterator[Question]:
                 line=_line(item),
                 q_line=question.text_line(q_key),
                 a_line=question.text_line(a_key),
-                type=note_type,
+                type=note_type or "basic",
             )
             if not qid and missing_ids is not None:
                 mark = item.start_mark
@@ -768,10 +770,15 @@ def _read_questions(topic: _Mapping, default_type: str) -> Iterator[Question]:
             yield found
 
 
-def _question_texts(question: _Mapping, note_type: str) -> tuple[str | None, str | None, str, str]:
+def _question_texts(
+    question: _Mapping, note_type: str | None
+) -> tuple[str | None, str | None, str, str]:
     """Read a question's texts: ``q`` and ``a``, or for a cloze ``text`` and ``extra``; return
-    them and their keys."""
+    them and their keys.  Of a question whose type is not one, only what is there is read."""
     cloze_keys = ("text", "extra")
+    if note_type is None:
+        key, extra = cloze_keys if "text" in question.values else ("q", "a")
+        return question.text(key, required=False), question.text(extra, required=False), key, extra
     keys = cloze_keys if note_type == "cloze" else ("q", "a")
     for key in ("q", "a") if note_type == "cloze" else cloze_keys:
         if key in question.values:
@@ -788,7 +795,8 @@ def _question_texts(question: _Mapping, note_type: str) -> tuple[str | None, str
     if text is not None:
         line = question.text_line("text")
         node = question.values["text"]
-        folded = isinstance(node, yaml.ScalarNode) and node.style not in ("|", ">")
+        # Only a literal block keeps the file's lines; in other text, problems are at its start.
+        folded = isinstance(node, yaml.ScalarNode) and node.style != "|"
         for offset, message in cloze.problems(text, render_markdown(text, cloze=True)):
             question.problems.add(question.path, line if folded else line + offset, message)
     return text, question.text("extra", required=False) or "", *keys

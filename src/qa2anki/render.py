@@ -15,6 +15,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from functools import cache, lru_cache
 from html import escape
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -239,8 +240,15 @@ def highlight_cloze_code(code: str, language: str) -> str:
     code = code.replace("\r\n", "\n").replace("\r", "\n")
     found, _ = cloze.deletions(code)
     lexer = _lexer(language.lower()) if language else None
-    if not found or lexer is None or "\ue000" in code or code.startswith(_BOM):
+    if not found or lexer is None:
         return highlight_code(code, language)
+    # Pygments drops a byte order mark at the start: it goes back in front of the code.
+    bom = _BOM if code.startswith(_BOM) else ""
+    if bom:
+        code = code[1:]
+        found, _ = cloze.deletions(code)
+    # Two characters of Unicode's private use area that the code does not hold.
+    left, right = islice((chr(c) for c in range(0xE000, 0xF900) if chr(c) not in code), 2)
     marks = sorted(
         [(d.start, d.text[0]) for d in found]
         + [(d.text[1], d.end) for d in found]  # "}}", or "::hint}}"
@@ -265,14 +273,14 @@ def highlight_cloze_code(code: str, language: str) -> str:
             cut = position - offset
             if cut:
                 tokens.append((kind, value[:cut]))
-            tokens.append((Text, f"\ue000{number}\ue001"))
+            tokens.append((Text, f"{left}{number}{right}"))
             value, offset = value[cut:], position
         tokens.append((kind, value))
         offset += len(value)
-    tokens += [(Text, f"\ue000{number}\ue001") for number, _ in pending]
-    body = pygments.format(tokens, _formatter())
+    tokens += [(Text, f"{left}{number}{right}") for number, _ in pending]
+    body = escape(bom, quote=False) + pygments.format(tokens, _formatter())
     for number, (_, mark) in enumerate(at):
-        body = body.replace(f"\ue000{number}\ue001", escape(mark, quote=False))
+        body = body.replace(f"{left}{number}{right}", escape(mark, quote=False))
     return _code_block(body, language)
 
 
