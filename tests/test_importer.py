@@ -1331,3 +1331,33 @@ def test_a_cloze_question_needs_no_answer(tmp_path: Path, text: str) -> None:
 
     first = documents.topics[0].questions[0]
     assert (first.type, first.a) == ("cloze", "")
+
+
+def test_a_summarys_entities_are_characters_and_text_around_details_is_kept(
+    tmp_path: Path,
+) -> None:
+    text = (
+        "<details>\nSee this first.\n<summary>What does <code>List&lt;String&gt;</code> mean "
+        "&amp; why &lt;b&gt;?</summary>\nA list of strings.\n</details>\n\n"
+        "<details><summary>What is two?</summary>Two.</details> And a tail.\n"
+    )
+
+    documents = read_one(tmp_path, text)
+
+    assert cards(documents) == [
+        (
+            "Notes",
+            "What does `List<String>` mean & why \\<b\\>?",
+            "See this first.\n\nA list of strings.",
+        ),
+        ("Notes", "What is two?", "Two.\n\nAnd a tail."),
+    ]
+
+
+def test_a_cloze_questions_id_has_its_words_without_the_deletions_marks(tmp_path: Path) -> None:
+    document = tmp_path / "notes.md"
+    document.write_text("Q: The {{c1::GIL}} is a {{c2::lock::what?}}.\n", encoding="utf-8")
+
+    result = import_markdown([document], tmp_path / "out")
+
+    assert result.files[0].ids == ("gil-lock",)

@@ -634,3 +634,37 @@ def test_a_state_file_with_an_unknown_note_type_is_damaged(
 
     with pytest.raises(Unexpected, match=message):
         parse(data)
+
+
+def test_a_deck_without_basic_notes_does_not_report_the_basic_note_type(
+    small_sources: Path,
+) -> None:
+    for path in small_sources.glob("0*.yaml"):
+        path.unlink()
+    (small_sources / "01-fill.yaml").write_text(
+        "topic: Fill\nquestions:\n  - {id: fill, type: cloze, text: 'A {{c1::b}}'}\n",
+        encoding="utf-8",
+    )
+
+    lines = describe_plan(first_plan(small_sources), "Test Deck", Path("q.lock"), verbose=False)
+
+    assert lines[0].endswith("; note types: cloze added.")
+
+
+def test_going_back_past_a_type_change_names_the_note_the_deck_file_gave_anki(
+    small_sources: Path,
+) -> None:
+    """Basic, then made a cloze and built, then the old sources and state file come back."""
+    source = kinds_source(small_sources)
+    basic_state = first_plan(source).state
+    edit(source / "03-kinds.yaml", "{id: plain, q:", "{id: plain, type: reversed, q:")
+    issued = plan_build(packaged(source), basic_state, T0 + 60).state
+    edit(source / "03-kinds.yaml", "{id: plain, type: reversed, q:", "{id: plain, q:")
+
+    plan = plan_build(packaged(source), basic_state, T0 + 120, issued)
+
+    assert plan.changed == ()
+    assert plan.state.notes["plain"].mod == T0  # the basic note Anki has is as it was
+    assert plan.removed == (
+        Removed("plain", "Test Deck::Kinds", "What is a list?", "basic", "reversed"),
+    )

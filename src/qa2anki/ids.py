@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from qa2anki import cloze
 from qa2anki.errors import SourceError, ValidationError
 from qa2anki.files import write_files
 from qa2anki.loader import (
@@ -98,10 +99,11 @@ def question_id(text: str, taken: set[str]) -> str:
     statement do?" gets ``with-statement``.  The same text and ``taken`` always give the same
     id.  The caller adds the id to ``taken``.
     """
-    # Markdown punctuation and inline code markers are not words; their contents are.
+    # Markdown punctuation, inline code markers and cloze deletions' marks are not words;
+    # their contents are.
     words: list[str] = []
     telling: list[str] = []
-    for part, in_code in _code_and_text(text):
+    for part, in_code in _code_and_text(cloze.without_deletions(text)):
         for word in slug_words(part):
             words.append(word)
             if in_code or word not in STOP_WORDS:

@@ -659,7 +659,7 @@ def plan_topic_files(
         slugs.add(slug)
         topic_ids = []
         for question in topic.questions:
-            qid = kept.get(question) or question_id(cloze.without_deletions(question.q), ids)
+            qid = kept.get(question) or question_id(question.q, ids)
             ids.add(qid)
             topic_ids.append(qid)
         files.append(TopicFile(f"{number:0{width}d}-{slug}.yaml", topic, tuple(topic_ids)))

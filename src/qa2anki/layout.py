@@ -7,6 +7,7 @@ that no ``Q:`` label marks: a heading at the document's question level, a bold l
 
 from __future__ import annotations
 
+import html
 import re
 import textwrap
 from collections import Counter
@@ -485,9 +486,20 @@ def _read_details(lines: Sequence[str], start: int, end: int) -> Details:
     summary = _SUMMARY_RE.search(text)
     head = _DETAILS_OPEN_RE.search(text)
     assert head is not None
-    body_start = summary.end() if summary else text.index(">", head.end()) + 1
-    body_end = [found.start() for found in _DETAILS_CLOSE_RE.finditer(text)][-1]
+    head_end = text.index(">", head.end()) + 1
+    body_start = summary.end() if summary else head_end
+    closing_tag = list(_DETAILS_CLOSE_RE.finditer(text))[-1]
+    body_end = closing_tag.start()
     body = text[body_start:body_end]
+    # Text between <details> and <summary>, or after </details> on its line, is the answer's
+    # too: nothing is dropped.
+    before = text[head_end : summary.start()] if summary else ""
+    before_lines = [
+        (start + text.count("\n", 0, head_end) + offset, line.strip())
+        for offset, line in enumerate(before.split("\n"))
+        if line.strip()
+    ]
+    tail = text[closing_tag.end() :].strip()
     opening = _BODY_START_RE.match(body)
     assert opening is not None  # every part of it is optional
     closing = _BODY_END_RE.search(body)
@@ -508,8 +520,11 @@ def _read_details(lines: Sequence[str], start: int, end: int) -> Details:
     )
     while body_lines and not body_lines[0][1]:
         body_lines = body_lines[1:]
-    raw = summary["text"] if summary else ""
-    shown = _TAG_RE.sub("", _CODE_TAG_RE.sub(r"`\1`", raw)).strip()
+    if before_lines:
+        body_lines = (*before_lines, (before_lines[-1][0], ""), *body_lines)
+    if tail:
+        body_lines = (*body_lines, (end, ""), (end, tail))
+    shown = summary_text(summary["text"] if summary else "")
     head_line, _, more = shown.partition("\n")
     if more.strip():
         # A summary of several lines ("Explain these:", then a list) keeps them.
@@ -518,6 +533,23 @@ def _read_details(lines: Sequence[str], start: int, end: int) -> Details:
     else:
         question = question_text(shown)
     return Details(end, question, body_lines, answer_only=is_answer_label(shown))
+
+
+def summary_text(raw: str) -> str:
+    """A <summary>'s HTML as Markdown: <code> as a code span, other tags gone, entities as the
+    characters they are (a "<" they make stays text)."""
+    parts = []
+    cursor = 0
+    for code in _CODE_TAG_RE.finditer(raw):
+        parts += [_text_of(raw[cursor : code.start()]), f"`{html.unescape(code[1])}`"]
+        cursor = code.end()
+    parts.append(_text_of(raw[cursor:]))
+    return "".join(parts).strip()
+
+
+def _text_of(fragment: str) -> str:
+    text = html.unescape(_TAG_RE.sub("", fragment))
+    return text.replace("<", "\\<").replace(">", "\\>")
 
 
 def _table(tokens: Sequence[Token], start: int) -> Table | None:

@@ -108,6 +108,8 @@ class Plan:
     first: bool
     note_types: Mapping[str, NoteTypeChange] = field(default_factory=dict)
     """How the reversed and cloze note types the deck has change."""
+    has_basic: bool = True
+    """Whether the deck has basic notes (its basic note type is then in the package)."""
 
     @property
     def stamps(self) -> Stamps:
@@ -177,21 +179,30 @@ def plan_build(
     moved: list[Moved] = []
     notes: dict[str, NoteEntry] = {}
     became: dict[str, str] = {}  # question ids whose note type changed: a new note
+    # Notes of another type that only the deck file gave Anki (a type change undone by going
+    # back to older sources): the old state file does not know them.
+    issued_others: list[Removed] = []
     for note in packaged.notes:
         question_id, digest, subdeck = note.id, note.fingerprint, note.subdeck
         old = previous.notes.get(question_id)
         if old is not None and old.type != note.note_type:
             became[question_id] = note.note_type
             old = None
+        issued_entry = given.get(question_id)
+        if issued_entry is not None and issued_entry.type != note.note_type:
+            # Another note in Anki (another GUID): its stamp says nothing of this one.
+            if question_id not in became:
+                issued_others.append(_other_type(question_id, issued_entry, note.note_type))
+            issued_entry = None
         if old is None:
             added.append(question_id)
-            mod = max(now, _after(given.get(question_id)))
-        elif old.hash == digest and not _newer_elsewhere(given.get(question_id), digest, old.mod):
+            mod = max(now, _after(issued_entry))
+        elif old.hash == digest and not _newer_elsewhere(issued_entry, digest, old.mod):
             unchanged.append(question_id)
             mod = old.mod
         else:
             changed.append(question_id)
-            mod = max(now, old.mod + 1, _after(given.get(question_id)))
+            mod = max(now, old.mod + 1, _after(issued_entry))
         if old is not None:
             # A renamed deck is one rename in Anki, not a move of every card.
             old_subdeck = _renamed(old.deck, renamed_from, deck.name)
@@ -209,20 +220,13 @@ def plan_build(
         )
         for question_id, entry in sorted(previous.notes.items())
         if question_id not in notes or question_id in became
-    )
+    ) + tuple(issued_others)
 
     same_key = issued is not None and issued.key == deck.key
     type_hash = note_type_fingerprint()
     type_given = issued.note_type if issued is not None and same_key else None
     note_type_change, type_mod = _note_type_change(previous.note_type, type_hash, type_given, now)
-    others = dict(previous.note_types)
-    other_changes: dict[str, NoteTypeChange] = {}
-    for kind in NOTE_TYPES[1:]:
-        if any(note.note_type == kind for note in packaged.notes):
-            digest = note_type_fingerprint(kind)
-            kind_given = issued.note_types.get(kind) if issued is not None and same_key else None
-            other_changes[kind], mod = _note_type_change(others.get(kind), digest, kind_given, now)
-            others[kind] = Entry(digest, mod)
+    others, other_changes = _other_note_types(packaged, previous, issued if same_key else None, now)
 
     return Plan(
         added=tuple(added),
@@ -242,7 +246,28 @@ def plan_build(
         ),
         first=previous.key is None and key_changed_from is None,
         note_types=other_changes,
+        has_basic=any(note.note_type == "basic" for note in packaged.notes),
     )
+
+
+def _other_note_types(
+    packaged: PackagedDeck, previous: State, issued: State | None, now: int
+) -> tuple[dict[str, Entry], dict[str, NoteTypeChange]]:
+    """The reversed and cloze note types: their entries in the new state, and how those the
+    deck has change."""
+    entries = dict(previous.note_types)
+    changes: dict[str, NoteTypeChange] = {}
+    for kind in NOTE_TYPES[1:]:
+        if any(note.note_type == kind for note in packaged.notes):
+            digest = note_type_fingerprint(kind)
+            given = issued.note_types.get(kind) if issued is not None else None
+            changes[kind], mod = _note_type_change(entries.get(kind), digest, given, now)
+            entries[kind] = Entry(digest, mod)
+    return entries, changes
+
+
+def _other_type(question_id: str, entry: NoteEntry, now_type: str) -> Removed:
+    return Removed(question_id, entry.deck, entry.question, now_type, entry.type)
 
 
 def _note_type_change(
@@ -459,9 +484,9 @@ def describe_plan(plan: Plan, deck_name: str, state_file: Path, *, verbose: bool
         f"{len(plan.removed)} removed",
     ]
     if plan.note_types:
+        kinds = {"basic": plan.note_type} if plan.has_basic else {}
         types = ", ".join(
-            f"{kind} {change}"
-            for kind, change in {"basic": plan.note_type, **plan.note_types}.items()
+            f"{kind} {change}" for kind, change in {**kinds, **plan.note_types}.items()
         )
         lines = [f"Since the last build: {', '.join(counts)}; note types: {types}."]
     else:
