@@ -1361,3 +1361,26 @@ def test_a_cloze_questions_id_has_its_words_without_the_deletions_marks(tmp_path
     result = import_markdown([document], tmp_path / "out")
 
     assert result.files[0].ids == ("gil-lock",)
+
+
+def test_a_tables_other_columns_go_into_the_answer_under_their_headers(tmp_path: Path) -> None:
+    text = (
+        "| No. | Question | Answer | Example |\n|---|---|---|---|\n"
+        "| 1 | What is `ls`? | It lists files. | `ls -l` |\n| 2 | What is `cd`? | | `cd /` |\n"
+    )
+
+    documents = read_one(tmp_path, text)
+
+    assert cards(documents) == [
+        ("Notes", "What is `ls`?", "It lists files.\n\n**Example:** `ls -l`")
+    ]
+    assert [q.q for q in documents.unanswered] == ["What is `cd`?"]
+
+
+def test_a_stray_code_block_is_listed_with_all_its_lines(tmp_path: Path) -> None:
+    text = "1. Q: What?\n   A: This.\n\n```\nstray\ncode\n```\n"
+
+    documents = read_one(tmp_path, text)
+
+    assert cards(documents) == [("Notes", "What?", "This.")]
+    assert skipped(documents) == [("Notes", 4, 7, "text after a question, in no answer")]

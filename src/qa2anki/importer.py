@@ -1254,7 +1254,7 @@ class _DocumentReader:
             and draft.answer_started()
         ):
             self._finish_question()
-            self._outside_question(index + 1, lines[0].rstrip())
+            self._outside_question(index + 1, lines[0].rstrip(), last=end)
             return end
         base = draft.item_indent or 0
         self._add_code(index, [_dedent(line, base) for line in lines])
@@ -1444,7 +1444,7 @@ class _DocumentReader:
             self._add_code(index, block)
         else:
             self._finish_question()
-            self._outside_question(index + 1, block[0].rstrip())
+            self._outside_question(index + 1, block[0].rstrip(), last=end + 1)
         return end + 1
 
     def _add_code(self, index: int, block: Sequence[str]) -> None:
@@ -1466,13 +1466,15 @@ class _DocumentReader:
                 number, f"the control character U+{ord(bad[0]):04X} cannot be imported; remove it"
             )
 
-    def _outside_question(self, number: int, line: str) -> None:
-        """Text that is in no question: a section's introduction is fine, stray text is not."""
+    def _outside_question(self, number: int, line: str, last: int | None = None) -> None:
+        """Text that is in no question, from ``number`` to ``last`` (a code block's lines): a
+        section's introduction is fine, stray text is not."""
         if not line.strip():
             return
+        last = last or number
         section = self.sections[-1]
         if not section.questions:
-            section.text.append(number)
+            section.text.extend(sorted({number, last}))
         elif self.strict:
             self.error(
                 number,
@@ -1480,7 +1482,7 @@ class _DocumentReader:
                 "the answer, or remove it",
             )
         else:
-            self._skip_stray(number, number)
+            self._skip_stray(number, last)
 
     def _skip_stray(self, first: int, last: int) -> None:
         """Text after a question that is in no answer: skipped and listed, run by run."""

@@ -55,6 +55,7 @@ _DETAILS_OPEN_RE = re.compile(r"(?i)<details\b")
 _DETAILS_CLOSE_RE = re.compile(r"(?i)</details\s*>")
 _TAG_RE = re.compile(r"<[^>]*>")
 _CODE_TAG_RE = re.compile(r"(?is)<code\b[^>]*>(.*?)</code\s*>")
+_NUMBER_HEADER_RE = re.compile(r"#|no\.?|nr\.?|s\.? ?no\.?|number|id|")
 _QUESTION_HEADERS = frozenset({"q", "question", "questions", "prompt", "front", "term"})
 _ANSWER_HEADERS = frozenset({"a", "answer", "answers", "back", "definition", "explanation"})
 # What wraps the body of a <details> block: "<br><b>" ... "</b>".
@@ -576,7 +577,20 @@ def _table(tokens: Sequence[Token], start: int) -> Table | None:
     def cell(cells: list[str], column: int) -> str:
         return cells[column] if column < len(cells) else ""
 
+    # Other columns ("Notes", "Example") go into the answer under their headers; a column that
+    # only numbers the rows ("#", "No.") does not.
+    others = [
+        (column, name)
+        for column, name in enumerate(rows[0][1])
+        if column not in (q, a) and not _NUMBER_HEADER_RE.fullmatch(header[column])
+    ]
+
+    def answer(cells: list[str]) -> str:
+        parts = [cell(cells, a)] if cell(cells, a) else []
+        parts += [f"**{name}:** {cell(cells, c)}" for c, name in others if cell(cells, c)]
+        return "\n\n".join(parts) if cell(cells, a) else ""
+
     return Table(
         table_map[1],
-        tuple(TableRow(line, cell(cells, q), cell(cells, a)) for line, cells in rows[1:]),
+        tuple(TableRow(line, cell(cells, q), answer(cells)) for line, cells in rows[1:]),
     )
