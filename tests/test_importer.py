@@ -1384,3 +1384,12 @@ def test_a_stray_code_block_is_listed_with_all_its_lines(tmp_path: Path) -> None
 
     assert cards(documents) == [("Notes", "What?", "This.")]
     assert skipped(documents) == [("Notes", 4, 7, "text after a question, in no answer")]
+
+
+def test_a_control_character_in_a_topic_heading_is_reported_where_it_is(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError) as caught:
+        read_one(tmp_path, "# Deck\n\n## Ba\x1bsics\n\nQ: What?\nA: That.\n")
+
+    assert [(p.line, p.message) for p in caught.value.problems] == [
+        (3, "the control character U+001B cannot be imported; remove it")
+    ]

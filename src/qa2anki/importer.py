@@ -1154,6 +1154,7 @@ class _DocumentReader:
                 self._add(number, question_text(text))
                 self.draft.a_line = number
         else:
+            self._check_characters(number, text)
             self.sections.append(
                 _Section(_topic_name(text), level, number, heading_lines=len(lines))
             )
