@@ -1514,15 +1514,16 @@ class _DocumentReader:
             del draft.a[-1], draft.a_code[-1], draft.a_numbers[-1]
         q = clean_markdown(draft.q, draft.q_code)
         a = clean_markdown(draft.a, draft.a_code)
-        if _NOTHING_RE.fullmatch(a) or (_PLACEHOLDER_RE.fullmatch(a) and _is_cloze(q)):
+        is_cloze = bool(q) and _is_cloze(q)
+        if _NOTHING_RE.fullmatch(a) or (is_cloze and _PLACEHOLDER_RE.fullmatch(a)):
             a = ""  # "<br>" alone; a cloze needs no answer
         end = max(draft.end, draft.line)
         span = (draft.line, end)
-        if q and _is_cloze(q):
-            a_line = next(
-                (n for n, line in zip(draft.a_numbers, draft.a, strict=True) if line.strip()),
-                draft.line,
-            )
+        a_line = next(
+            (n for n, line in zip(draft.a_numbers, draft.a, strict=True) if line.strip()),
+            draft.line,
+        )
+        if is_cloze:
             question = ImportedQuestion(q, a, self.path, draft.line, end, a_line, "cloze")
             self.sections[-1].questions.append(question)
         elif not q:
@@ -1545,10 +1546,6 @@ class _DocumentReader:
         elif _PLACEHOLDER_RE.fullmatch(a):
             self._unanswered(draft.a_line, span, q, f"a placeholder answer ('{a}')")
         else:
-            a_line = next(
-                (n for n, line in zip(draft.a_numbers, draft.a, strict=True) if line.strip()),
-                draft.line,
-            )
             self.sections[-1].questions.append(
                 ImportedQuestion(q, a, self.path, draft.line, end, a_line)
             )
