@@ -16,10 +16,7 @@ from qa2anki.build import build_deck
 from qa2anki.errors import OutputError, ValidationError
 from qa2anki.importer import (
     ImportedDocuments,
-    ImportedQuestion,
-    ImportedTopic,
     ImportResult,
-    clean_markdown,
     import_markdown,
     read_documents,
     topic_yaml,
@@ -27,6 +24,7 @@ from qa2anki.importer import (
 )
 from qa2anki.loader import CONTROL_RE, clean_text, load_deck
 from qa2anki.package import package_deck
+from qa2anki.reader import ImportedQuestion, ImportedTopic, clean_markdown
 from qa2anki.render import render_deck
 
 SEED = FIXTURES / "seed" / "interview-qa-100.md"

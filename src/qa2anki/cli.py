@@ -456,7 +456,7 @@ def import_markdown(
 
 def _print_skipped(result: ImportResult) -> None:
     """Say what text the import left out, with its lines."""
-    from qa2anki.importer import BACK_TO_TOP
+    from qa2anki.reader import BACK_TO_TOP
 
     unanswered_topics = {question.topic for question in result.unanswered}
     links = [section for section in result.skipped if section.what == BACK_TO_TOP]
