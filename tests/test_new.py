@@ -41,13 +41,20 @@ def test_new_writes_a_deck_that_checks_and_builds(tmp_path: Path) -> None:
     assert made.name == "My Interview Deck"
     assert re.fullmatch(r"my-interview-deck-[0-9a-f]{4}", made.key)
     deck = load_deck(folder / "questions")
-    assert (deck.key, deck.name, deck.question_count) == (made.key, made.name, 3)
+    assert (deck.key, deck.name, deck.question_count) == (made.key, made.name, 4)
     answers = [question.a for question in deck.topics[0].questions]
     assert "```python" in answers[1]
     assert answers[2].startswith("- ")
     assert (folder / ".gitignore").read_text(encoding="utf-8").endswith("build/\n")
     result = build_deck(folder / "questions", tmp_path / "deck.apkg")
-    assert result.plan.added == ("what-is-this-deck", "reverse-a-list", "good-flashcard")
+    assert result.plan.added == (
+        "what-is-this-deck",
+        "reverse-a-list",
+        "good-flashcard",
+        "list-vs-tuple",
+    )
+    # The example shows a cloze: one card per deletion number.
+    assert [q.type for q in deck.topics[0].questions][-1] == "cloze"
 
 
 def test_each_file_names_its_schema_and_the_schema_accepts_it(tmp_path: Path) -> None:
@@ -119,7 +126,7 @@ def test_a_folder_that_is_not_empty_is_refused_unless_forced(tmp_path: Path) -> 
 
     assert forced.exit_code == 0, forced.stderr
     assert (tmp_path / "notes.txt").read_text(encoding="utf-8") == "mine"
-    assert load_deck(tmp_path / "questions").question_count == 3
+    assert load_deck(tmp_path / "questions").question_count == 4
 
 
 def test_force_never_replaces_a_file(tmp_path: Path) -> None:

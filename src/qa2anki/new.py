@@ -46,6 +46,10 @@ questions:
       - one fact per card
       - a question with one right answer
       - an answer you can say in one breath
+  - id: list-vs-tuple
+    type: cloze
+    text: A {{c1::list}} can change after it is made; a {{c2::tuple}} cannot.
+    extra: A cloze makes one card per number, hiding that number's words.
 """
 
 
