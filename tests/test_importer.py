@@ -1279,6 +1279,13 @@ TRIAL_COUNTS = {
     "18-bold-numbered-nested-bullets.md": (10, 1),
     "19-details-in-list-items.md": (8, 1),
     "20-task-list-questions.md": (9, 1),
+    "21-java-spring.md": (11, 2),
+    "22-sql-top50.md": (14, 1),
+    "23-react-backtotop.md": (10, 2),
+    "24-kotlin-android.md": (10, 2),
+    "25-golang.md": (12, 1),
+    "26-system-design.md": (7, 2),
+    "27-docker-k8s-cheatsheet.md": (9, 2),
 }
 
 
@@ -1390,4 +1397,65 @@ def test_a_control_character_in_a_topic_heading_is_reported_where_it_is(tmp_path
 
     assert [(p.line, p.message) for p in caught.value.problems] == [
         (3, "the control character U+001B cannot be imported; remove it")
+    ]
+
+
+def test_headings_and_bold_lines_among_numbered_questions_are_questions_that_ask_or_not(
+    tmp_path: Path,
+) -> None:
+    text = (
+        "## Coding\n\n### 1. What is a closure?\n\nScope.\n\n### 2. Implement debounce\n\n"
+        "Wait, then call.\n\n### 3. What is hoisting?\n\nMoving up.\n\n"
+        "### 4. The event loop\n\nIt runs tasks.\n\n"
+        "## SQL\n\n**1. What is SQL?**\n\nA language.\n\n**2. Group by email.**\n\nCount.\n\n"
+        "**3. What is a view?**\n\nA stored query.\n"
+    )
+
+    assert [q for _, q, _ in cards(read_one(tmp_path, text))] == [
+        "What is a closure?",
+        "Implement debounce",
+        "What is hoisting?",
+        "The event loop",
+        "What is SQL?",
+        "Group by email.",
+        "What is a view?",
+    ]
+
+
+def test_a_heading_that_asks_nothing_under_a_topic_heading_is_a_question(
+    tmp_path: Path,
+) -> None:
+    text = (
+        "# Go\n\n## Basics\n\n#### What are the basic types?\n\nbool, string, ints.\n\n"
+        "#### Difference between arrays and slices\n\nSlices grow.\n\n"
+        "#### How do you check a map key?\n\n`v, ok := m[k]`\n\n## Disclaimer\n\nNone.\n"
+    )
+
+    documents = read_one(tmp_path, text)
+
+    assert [(t, q) for t, q, _ in cards(documents)] == [
+        ("Basics", "What are the basic types?"),
+        ("Basics", "Difference between arrays and slices"),
+        ("Basics", "How do you check a map key?"),
+    ]
+
+
+def test_anchors_and_back_to_top_links_under_an_answer_are_no_part_of_it(tmp_path: Path) -> None:
+    text = (
+        '# React\n\n<a name="q1"></a>\n### 1. What is React?\nA library.\n'
+        "**[⬆ Back to Top](#contents)**\n\n"
+        '<a name="q2"></a>\n### 2. What is JSX?\n\nA syntax.\n'
+    )
+
+    documents = read_one(tmp_path, text)
+
+    assert [a for _, _, a in cards(documents)] == ["A library.", "A syntax."]
+    assert skipped(documents)[-1] == (None, 6, 6, "a link back to the top")
+
+
+def test_double_colon_labels_are_labels(tmp_path: Path) -> None:
+    text = "## Net\n\nQ:: What is ARP?\nA:: Maps IP addresses to MAC addresses.\n"
+
+    assert cards(read_one(tmp_path, text)) == [
+        ("Net", "What is ARP?", "Maps IP addresses to MAC addresses.")
     ]

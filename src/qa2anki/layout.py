@@ -22,12 +22,14 @@ from markdown_it.token import Token
 WORDS = r"(?:Q|A|Ans|ANS|Question|Answer|Solution|QUESTION|ANSWER|SOLUTION)(?: ?[0-9]{1,4})?"
 MARKER_RE = re.compile(
     rf"(?:(?P<emph>\*\*|__|\*|_)(?P<emphasized>{WORDS})(?:(?P=emph):|:(?P=emph))"
-    rf"|(?P<plain>{WORDS}):|(?P<dotted>Ans|ANS)\."
+    rf"|(?P<plain>{WORDS}) ?::?|(?P<dotted>Ans|ANS)\."
     rf"|(?P<wrap>\*\*|__)(?P<wrapped>{WORDS}):(?=[ \t]+\S.*(?P=wrap)[ \t]*$))(?:[ \t]+|$)"
 )
 _EMPHASIS_RE = re.compile(r"(\*\*|__|\*|_)(?P<text>.+)\1")
 # A heading that only numbers a question, whose text follows it: "### Question 3".
 _LABEL_HEADING_RE = re.compile(r"(?i)(?:Q|Question|Problem|Exercise) ?#?[0-9]{1,4}[.:)]?")
+# A number before a heading's or bold line's text: "2. Implement debounce".
+_NUMBERED_RE = re.compile(r"\W*[0-9]{1,4}[.)]\s")
 _Q_LABEL_RE = re.compile(r"\W*(?:Q|Question) ?[0-9]{0,4}\s*[.:)]")
 # Marks after a question: a difficulty (" ***"), a trailing emphasis marker left over.
 _TRAIL_RE = re.compile(r"(?:\s+\*+)+$")
@@ -41,7 +43,8 @@ _LEAD_RE = re.compile(
 # The words that open a question, in interview questions and in the imperative.
 _QUESTION_WORDS = (
     "what why how when where which who whom whose is are was were can could do does did "
-    "should would will explain describe define compare differentiate distinguish"
+    "should would will explain describe define compare differentiate distinguish implement "
+    "write design"
 )
 QUESTION_WORDS = frozenset(_QUESTION_WORDS.split())
 # A <details> summary that only hides the answer of the question before it, or a heading
@@ -69,6 +72,7 @@ _CONTENTS_RE = re.compile(r"(?i)(?:table of )?contents|toc")
 _QUOTE_RE = re.compile(r"^ {0,3}> ?")
 _WRAPPER_BLOCK_RE = re.compile(r"(?i)\s*<(?:p|div|center)\b")
 _WRAPPER_TAG_RE = re.compile(r"(?i)</?(?:p|div|center)\b[^>]*>")
+_ANCHORS_RE = re.compile(r"(?i)(?:\s*<a\s+(?:name|id)=[^>]*>\s*</a>)+\s*")
 _ITEM_FENCE_RE = re.compile(r" *(?:[-*+]|[0-9]{1,9}[.)]) +(?:`{3,}|~{3,})")
 # More than half of a level's headings must be questions, and at least this many; a deeper
 # level of questions, three quarters of its headings, that end in "?" or start with "Q.".
@@ -104,6 +108,11 @@ class Layout:
     """The questions of a document that no label marks, by line index."""
 
     question_levels: frozenset[int] = frozenset()
+    # Levels whose questions are numbered: a numbered heading there is a question too.
+    numbered_levels: frozenset[int] = frozenset()
+    # Whether headings above the question level name the topics (not only the title): a
+    # heading at the question level that asks nothing is then a question all the same.
+    topics_above: bool = False
     levels_given: bool = False  # with --question-level every heading there is a question
     topic_level: int | None = None
     headings: dict[int, tuple[int, str]] = field(default_factory=dict)  # level, text
@@ -144,7 +153,9 @@ class Layout:
             role = "topic"
         elif q is not None and level in self.question_levels:
             # A heading that asks nothing among the questions: a topic, or part of an answer.
-            asks = self.levels_given or is_question(self.headings[index][1])
+            text = self.headings[index][1]
+            numbered = level in self.numbered_levels and _NUMBERED_RE.match(strip_emphasis(text))
+            asks = self.levels_given or self.topics_above or is_question(text) or bool(numbered)
             role = "question" if asks else "topic" if level == q else "text"
         elif q is not None and level > q:
             role = "text"
@@ -238,10 +249,41 @@ def read_layout(
         if _CONTENTS_RE.fullmatch(question_text(text)) and index not in layout.labelled_sections:
             following = headings[number + 1][0] if number + 1 < len(headings) else len(lines)
             layout.contents[index] = following
+    levels = [level for _, level, _ in headings]
+    title = levels[:1] == [1] and levels.count(1) == 1
+    top = layout.question_level
+    layout.topics_above = top is not None and any(
+        level < top
+        and not (title and number == 0)
+        and index not in layout.contents
+        and _holds_level(headings[number + 1 :], level, top)
+        for number, (index, level, _) in enumerate(headings)
+    )
+    layout.numbered_levels = frozenset(
+        level
+        for level in layout.question_levels
+        if sum(
+            1
+            for _, lv, text in headings
+            if lv == level and is_question(text) and _NUMBERED_RE.match(strip_emphasis(text))
+        )
+        >= QUESTION_HEADINGS
+    )
     if not labelled:
         layout.bold = _bold_lines(tokens)
     _find_blocks(tokens, lines, layout)
     return layout
+
+
+def _holds_level(after: Sequence[tuple[int, int, str]], level: int, wanted: int) -> bool:
+    """Whether a heading of ``level`` has a heading of level ``wanted`` in its section, whose
+    headings are ``after`` it up to the next of its level or above."""
+    for _, following, _ in after:
+        if following <= level:
+            return False
+        if following == wanted:
+            return True
+    return False
 
 
 def _title_headings(headings: Sequence[tuple[int, int, str]], own: Counter[int]) -> set[int]:
@@ -352,6 +394,8 @@ def _bold_lines(tokens: Sequence[Token]) -> dict[int, tuple[str, str]]:
     """Paragraphs whose first line is all bold and reads as a question, the first in their
     list item if in one."""
     found: dict[int, tuple[str, str]] = {}
+    numbered_bold = 0
+    numbered_only: dict[int, tuple[str, str]] = {}
     asking: dict[int, list[tuple[int, str]]] = {}  # by list: its items that ask, unanswered
     answered: set[int] = set()  # the lists with items that ask and are answered
     current_list = -1
@@ -365,11 +409,12 @@ def _bold_lines(tokens: Sequence[Token]) -> dict[int, tuple[str, str]]:
         if opening.type != "paragraph_open" or not (opening.level == 0 or in_item):
             continue
         first = token.content.split("\n")[0].strip()
-        bold = _LEADING_BOLD_RE.fullmatch(first)
-        if bold and _leading_strong(token.children) and is_question(bold["q"]):
-            rest = bold["rest"].strip()
-            if not rest or is_question(bold["q"], strict=True):
-                found[token.map[0]] = (question_text(bold["q"]), rest)
+        bold = _bold_question(first, token.children)
+        if bold is not None:
+            question, rest, asks, numbered = bold
+            # "**2. Write the query.**" among numbered bold questions is one of them.
+            (found if asks else numbered_only)[token.map[0]] = (question, rest)
+            numbered_bold += asks and numbered
         elif in_item and opening.level == 2 and _asks_and_has_answer(tokens, number):
             # "1. What is a Pod?" with the answer below it in the item.
             found[token.map[0]] = (question_text(first), "")  # the answer: the next lines
@@ -380,7 +425,24 @@ def _bold_lines(tokens: Sequence[Token]) -> dict[int, tuple[str, str]]:
         if list_number in answered:
             # A question without an answer among answered ones: skipped and listed.
             found.update((line, (text, "")) for line, text in items)
+    if numbered_bold >= QUESTION_HEADINGS:
+        found.update(numbered_only)
     return found
+
+
+def _bold_question(first: str, children: Sequence[Token]) -> tuple[str, str, bool, bool] | None:
+    """A paragraph's first line that opens with a bold question: the question, the rest of
+    the line, whether it asks, and whether it is numbered; None if it is no such line."""
+    bold = _LEADING_BOLD_RE.fullmatch(first)
+    if bold is None or not _leading_strong(children):
+        return None
+    rest = bold["rest"].strip()
+    numbered = bool(_NUMBERED_RE.match(bold["q"]))
+    if is_question(bold["q"]) and (not rest or is_question(bold["q"], strict=True)):
+        return question_text(bold["q"]), rest, True, numbered
+    if numbered and not rest and not is_question(bold["q"]):
+        return question_text(bold["q"]), "", False, True
+    return None
 
 
 def _asks_and_has_answer(tokens: Sequence[Token], number: int) -> bool:
@@ -432,6 +494,13 @@ def _find_blocks(tokens: Sequence[Token], lines: Sequence[str], layout: Layout) 
             _html_block(token, lines, layout, in_fence)
         elif token.type == "inline" and _is_top_link(token.content):
             layout.top_links[start] = end
+        elif token.type == "inline" and _ANCHORS_RE.fullmatch(token.content):
+            layout.comments[start] = end  # "<a name="q2"></a>": an anchor shows nothing
+        elif token.type == "inline" and end - start > 1:
+            last = token.content.rsplit("\n", 1)[-1]
+            if _is_top_link(last):
+                # "↥ Back to Top" on the line under an answer's last words.
+                layout.top_links[end - 1] = end
         elif token.type == "table_open" and token.level == 0:
             table = _table(tokens, number)
             if table is not None:
