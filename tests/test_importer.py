@@ -1459,3 +1459,16 @@ def test_double_colon_labels_are_labels(tmp_path: Path) -> None:
     assert cards(read_one(tmp_path, text)) == [
         ("Net", "What is ARP?", "Maps IP addresses to MAC addresses.")
     ]
+
+
+def test_an_answer_in_a_nested_item_loses_that_items_indentation(tmp_path: Path) -> None:
+    text = (
+        "- **Q:** What happens when you type a URL?\n  - A:\n    1. DNS lookup\n"
+        "    2. TCP connection\n- **Q:** What is Nagle's algorithm?\n"
+        "  - A: It buffers small packets.\n    - Disable it with `TCP_NODELAY`\n"
+    )
+
+    assert [a for _, _, a in cards(read_one(tmp_path, text))] == [
+        "1. DNS lookup\n2. TCP connection",
+        "It buffers small packets.\n- Disable it with `TCP_NODELAY`",
+    ]

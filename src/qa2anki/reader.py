@@ -615,6 +615,9 @@ class _DocumentReader:
         else:
             draft.a_line = number
             draft.end = number
+            if item["bullet"] and draft.item_indent is not None and item.end() > draft.item_indent:
+                # "  - A: ..." in an item of the question's item: the answer is its content.
+                draft.item_indent = item.end()
             return self._read_first_line(index, rest)
         return index + 1
 
