@@ -746,9 +746,10 @@ def _read_questions(topic: _Mapping, default_type: str | None) -> Iterator[Quest
             )
             qid = None
         question.check_keys(QUESTION_KEYS)
-        note_type = question.note_type(default_type) if default_type else None
-        if "type" in question.values and default_type is None:
-            note_type = question.note_type("basic")
+        if default_type is None and "type" not in question.values:
+            note_type = None  # the topic's type is not one (reported): its own type is unknown
+        else:
+            note_type = question.note_type(default_type or "basic")
         q, a, q_key, a_key = _question_texts(question, note_type)
         tags = question.tags()
         if qid is not None:

@@ -96,7 +96,7 @@ class NoteType:
         return card_css() + (cloze_css() if self.cloze else "")
 
 
-NOTE_TYPES: Mapping[str, NoteType] = {
+NOTE_TYPE_SPECS: Mapping[str, NoteType] = {
     "basic": NoteType(
         MODEL_ID, MODEL_NAME, FIELDS, ((TEMPLATE_NAME, FRONT_TEMPLATE, BACK_TEMPLATE),)
     ),
@@ -172,7 +172,7 @@ class _StampedNote(genanki.Note):  # type: ignore[misc]
 
 def note_type(mod: int = 0, kind: str = "basic") -> genanki.Model:
     """Return a note type ("basic", "reversed" or "cloze"), stamped with ``mod``."""
-    spec = NOTE_TYPES[kind]
+    spec = NOTE_TYPE_SPECS[kind]
     return _StampedModel(
         mod,
         model_id=spec.model_id,
@@ -189,7 +189,7 @@ def note_type(mod: int = 0, kind: str = "basic") -> genanki.Model:
 
 def note_type_fingerprint(kind: str = "basic") -> str:
     """Return a hash of everything a re-import would change in a note type."""
-    spec = NOTE_TYPES[kind]
+    spec = NOTE_TYPE_SPECS[kind]
     if kind == "basic":
         # As it was hashed before there were other note types.
         return _hash([MODEL_NAME, FIELDS, TEMPLATE_NAME, FRONT_TEMPLATE, BACK_TEMPLATE, card_css()])

@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 from qa2anki import cloze
 from qa2anki.model import RenderedDeck, RenderedQuestion
-from qa2anki.package import NOTE_TYPES, note_fields
+from qa2anki.package import NOTE_TYPE_SPECS, note_fields
 from qa2anki.render import card_css, cloze_css
 
 # The classes Anki desktop puts on the element around a card: `card` and `card<ordinal>`.
@@ -87,7 +87,7 @@ def card_sides(item: RenderedQuestion) -> tuple[str, str]:
 def cards(item: RenderedQuestion) -> list[Card]:
     """Return every card of a note, as Anki makes them: one per template, or for a cloze one
     per deletion number, its deletions hidden on the front and marked on the back."""
-    spec = NOTE_TYPES[item.question.type]
+    spec = NOTE_TYPE_SPECS[item.question.type]
     fields = dict(zip(spec.fields, note_fields(item), strict=True))
     if spec.cloze:
         (name, front_template, back_template), *_ = spec.templates

@@ -23,8 +23,7 @@ from typing import Any, Literal
 
 from qa2anki.errors import StateError
 from qa2anki.model import NOTE_TYPES
-from qa2anki.package import NOTE_TYPES as NOTE_TYPE_SPECS
-from qa2anki.package import PackagedDeck, Stamps, note_type_fingerprint
+from qa2anki.package import NOTE_TYPE_SPECS, PackagedDeck, Stamps, note_type_fingerprint
 
 STATE_FILE = "qa2anki.lock"
 FORMAT = 1
