@@ -622,7 +622,7 @@ def test_quiet_json_build_still_prints_the_json(small_sources: Path, tmp_path: P
 
 
 INTERRUPTED_BUILD = """
-import os, sys, time
+import os, signal, sys, time
 from qa2anki import render
 from qa2anki.cli import main
 
@@ -631,6 +631,8 @@ def slow_markdown(text, links=(), cloze=False):
     time.sleep(60)
     return ""
 
+# A shell starts a background job with SIGINT ignored; a terminal's Ctrl-C is not.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 render.render_markdown = slow_markdown
 sys.argv = ["qa2anki", "build", sys.argv[1], "-o", sys.argv[2]]
 main()
