@@ -135,6 +135,8 @@ def bench_size(count: int, runs: int, rebuild_runs: int, ankdown: str) -> list[R
         # --highlight: ankdown colours code with Pygments, as qa2anki always does.
         "ankdown": [ankdown, "-r", str(markdown), "-p", "ankdown.apkg", "--highlight"],
     }
+    # What any build with qa2anki's command line and libraries takes before it does anything.
+    floor = [PYTHON, str(ROOT / "bench" / "bare_typer.py"), "build", str(source), "-o", "x"]
 
     def start_afresh() -> None:
         """As after `make clean` on a fresh clone: no render cache, state file or deck."""
@@ -155,12 +157,12 @@ def bench_size(count: int, runs: int, rebuild_runs: int, ankdown: str) -> list[R
         for name, sample in interleaved(run, commands, work).items():
             cold[name].append(sample)
     # qa2anki now has its render cache, its state file and its deck from the last cold build.
-    rebuild: dict[str, list[Sample]] = {name: [] for name in commands}
+    rebuild: dict[str, list[Sample]] = {name: [] for name in [*commands, "floor"]}
     for run in range(rebuild_runs):
         first = synthetic.edited(deck[0], run)
         synthetic.write_yaml_topic(source, first)
         synthetic.write_markdown_topic(markdown, first)
-        for name, sample in interleaved(run, commands, work).items():
+        for name, sample in interleaved(run, {**commands, "floor": floor}, work).items():
             rebuild[name].append(sample)
     name = f"{count:,} questions"
     return [
@@ -168,6 +170,13 @@ def bench_size(count: int, runs: int, rebuild_runs: int, ankdown: str) -> list[R
         Row(
             f"{name}: rebuild after a one-question edit (ankdown: its build)",
             rebuild["qa2anki"],
+            rebuild["ankdown"],
+            REBUILD_TARGET,
+        ),
+        Row(
+            f"{name}: floor (a bare Typer app's `build` that imports the libraries qa2anki's "
+            "uses and stops), against ankdown's build",
+            rebuild["floor"],
             rebuild["ankdown"],
             REBUILD_TARGET,
         ),
