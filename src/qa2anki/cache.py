@@ -18,9 +18,8 @@ from pathlib import Path
 
 Links = tuple[tuple[str, str], ...]
 """Each image ``src`` of a text as its Markdown gives it, and what the HTML refers to instead."""
-# A text, the links of its images, and whether it is a cloze text.
 Source = tuple[str, Links, bool]
-"""A text: its Markdown and its images' links."""
+"""A text: its Markdown, its images' links, and whether it is a cloze text."""
 
 
 class RenderCache:

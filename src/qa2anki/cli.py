@@ -319,12 +319,7 @@ def _watch_preview(
     def report(changed: list[Path], result: PreviewResult | Qa2AnkiError) -> None:
         typer.echo("Changed: " + ", ".join(str(path) for path in changed))
         if isinstance(result, Qa2AnkiError):
-            problems = result.problems if isinstance(result, ValidationError) else [result]
-            for problem in problems:
-                typer.secho(f"{problem}", fg=typer.colors.RED, err=True)
-            typer.echo(
-                f"{_count(len(problems), 'problem')} found; the page is as it was.", err=True
-            )
+            typer.echo(f"{_print_problems(result)} found; the page is as it was.", err=True)
         else:
             _report_preview(result)
 
@@ -590,13 +585,18 @@ def _output_file(output: str | None) -> Path | None:
 def _fail(exc: Qa2AnkiError, consequence: str, *, debug: bool) -> NoReturn:
     """Print a user error as `path:line: message` lines and exit with status 1."""
     _show_traceback(exc, debug=debug)
+    summary = f"{_print_problems(exc)} found"
+    if isinstance(exc, ValidationError):
+        typer.echo(f"{summary}; {consequence}." if consequence else f"{summary}.", err=True)
+    raise typer.Exit(1)
+
+
+def _print_problems(exc: Qa2AnkiError) -> str:
+    """Print an error's problems in red, one a line; return how many ("2 problems")."""
     problems = exc.problems if isinstance(exc, ValidationError) else [exc]
     for problem in problems:
         typer.secho(f"{problem}", fg=typer.colors.RED, err=True)
-    if isinstance(exc, ValidationError):
-        summary = f"{_count(len(problems), 'problem')} found"
-        typer.echo(f"{summary}; {consequence}." if consequence else f"{summary}.", err=True)
-    raise typer.Exit(1)
+    return _count(len(problems), "problem")
 
 
 def _warn(warnings: Sequence[Qa2AnkiError]) -> None:

@@ -192,13 +192,3 @@ def _import_card_numbers(html: str) -> list[int]:
 def _in_attributes(html: str) -> bool:
     """Whether a deletion's mark is inside a tag (an attribute: href, title, alt)."""
     return any("{{c" in tag for tag in re.findall(r"<[^>]*>", html))
-
-
-def without_deletions(text: str) -> str:
-    """The text with each deletion's marks taken off, its hint too: what the back shows."""
-    while True:
-        found, _ = deletions(text)
-        if not found:
-            return text
-        last = max(found, key=lambda d: d.start)
-        text = text[: last.start] + text[last.text[0] : last.text[1]] + text[last.end :]

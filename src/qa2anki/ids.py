@@ -100,10 +100,10 @@ def question_id(text: str, taken: set[str]) -> str:
     id.  The caller adds the id to ``taken``.
     """
     # Markdown punctuation, inline code markers and cloze deletions' marks are not words;
-    # their contents are.
+    # their contents are (card 0 is no deletion's: each shows as its text, without its hint).
     words: list[str] = []
     telling: list[str] = []
-    for part, in_code in _code_and_text(cloze.without_deletions(text)):
+    for part, in_code in _code_and_text(cloze.show_card(text, 0, answer=True)):
         for word in slug_words(part):
             words.append(word)
             if in_code or word not in STOP_WORDS:

@@ -43,17 +43,16 @@ from qa2anki.loader import (
 from qa2anki.media import image_refs, is_link
 from qa2anki.model import Deck
 from qa2anki.reader import (
+    DocumentReader,
     ImportedQuestion,
     ImportedTopic,
     SkippedSection,
     UnansweredQuestion,
     name_from_file,
-    read_document,
 )
 from qa2anki.render import inline_tokens
 from qa2anki.state import read_state, state_path
 
-"""What a skipped "↥ back to top" link is (``SkippedSection.what``)."""
 TOPIC_SLUG_WORDS = 6
 TOPIC_SLUG_LENGTH = 40
 FALLBACK_TOPIC_SLUG = "topic"
@@ -419,14 +418,14 @@ def read_documents(
         text = _read_text(path, problems)
         if text is None:
             continue
-        parsed = read_document(
+        parsed = DocumentReader(
             path,
             text,
             problems,
             strict=strict,
             question_level=question_level,
             topic_level=topic_level,
-        )
+        ).read()
         title = title or parsed.title
         topics.extend(parsed.topics)
         skipped.extend(parsed.skipped)

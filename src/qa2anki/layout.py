@@ -214,7 +214,8 @@ def is_answer_label(text: str) -> bool:
 
 
 @cache
-def _parser() -> MarkdownIt:
+def block_parser() -> MarkdownIt:
+    """The blocks the cards' Markdown has (render.py adds tables to CommonMark)."""
     return MarkdownIt("commonmark").enable("table")
 
 
@@ -227,7 +228,7 @@ def read_layout(
     questions (see ``is_question``); a heading whose section has labelled questions is a
     topic, whatever its level.
     """
-    tokens = _parser().parse("\n".join(lines))
+    tokens = block_parser().parse("\n".join(lines))
     layout = Layout(topic_level=topic_level, levels_given=question_level is not None)
     labelled = _labelled_lines(tokens)
     headings = _headings(tokens)
@@ -316,7 +317,7 @@ def unquote_questions(lines: Sequence[str]) -> list[str]:
     """Return the lines with the quote marks taken off quotes that hold labelled questions
     (``> **Q:** ...``), which are then read like any other."""
     lines = list(lines)
-    for token in _parser().parse("\n".join(lines)):
+    for token in block_parser().parse("\n".join(lines)):
         if token.type != "blockquote_open" or token.level != 0 or token.map is None:
             continue
         start, end = token.map

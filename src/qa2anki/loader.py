@@ -95,8 +95,6 @@ SYNONYMS = {
 }
 
 _NULL_TAG = "tag:yaml.org,2002:null"
-
-
 _STANDARD_TAG = "tag:yaml.org,2002:"
 
 
@@ -119,7 +117,7 @@ class _SafeComposer(yaml.SafeLoader):
                 problem="YAML aliases (*name) are not supported", problem_mark=event.start_mark
             )
         node = super().compose_node(parent, index)
-        if node is not None and _foreign_tag(node):
+        if node is not None and _is_foreign_tag(node.tag):
             shown = node.tag.replace(_STANDARD_TAG, "!!", 1)
             raise _RefusedYAML(
                 problem=f"the YAML tag {_quote(shown)} is not supported",
@@ -167,10 +165,6 @@ _NEVER_CLOSED = {
     '"': "the '\"' on this line is never closed; end the text with '\"'",
     "'": 'the "\'" on this line is never closed; end the text with "\'"',
 }
-
-
-def _foreign_tag(node: yaml.Node) -> bool:
-    return _is_foreign_tag(node.tag)
 
 
 def _is_foreign_tag(tag: str) -> bool:
@@ -533,7 +527,17 @@ class _Mapping:
 
     @property
     def what(self) -> str:
-        """How messages name the mapping."""
+        """How messages name the mapping: a question by its id, if it has one that reads as
+        text (worked out for a message only: most questions have none)."""
+        if self._what == "question":
+            for key_node, value_node in self.node.value:
+                if (
+                    key_node.value == "id"
+                    and isinstance(value_node, yaml.ScalarNode)
+                    and value_node.tag != _NULL_TAG
+                    and value_node.value
+                ):
+                    return f"question {_quote(value_node.value)}"
         return self._what
 
     def error(self, node: yaml.Node, message: str) -> None:
@@ -733,7 +737,7 @@ def _read_questions(topic: _Mapping, default_type: str | None) -> Iterator[Quest
                 item, f"a question must be a mapping with 'id', 'q' and 'a', not {_kind(item)}"
             )
             continue
-        question = _QuestionMapping(item, topic.path, topic.problems)
+        question = _Mapping(item, topic.path, topic.problems, "question")
         missing_ids = topic.problems.missing_ids
         if "id" in question.values:
             qid = question.slug("id", "question id")
@@ -801,31 +805,6 @@ def _question_texts(
         for offset, message in cloze.problems(text, render_markdown(text, cloze=True)):
             question.problems.add(question.path, line if folded else line + offset, message)
     return text, question.text("extra", required=False) or "", *keys
-
-
-class _QuestionMapping(_Mapping):
-    """A question's mapping, named in messages by its id if it has one that reads as text."""
-
-    def __init__(self, node: yaml.MappingNode, path: Path, problems: _Problems) -> None:
-        super().__init__(node, path, problems, "question")
-
-    @property
-    def what(self) -> str:
-        # Worked out for a message only: most questions have none.
-        return _question_label(self.node)
-
-
-def _question_label(item: yaml.MappingNode) -> str:
-    """Name a question by its id in messages, if it has one that reads as text."""
-    for key_node, value_node in item.value:
-        if (
-            key_node.value == "id"
-            and isinstance(value_node, yaml.ScalarNode)
-            and value_node.tag != _NULL_TAG
-            and value_node.value
-        ):
-            return f"question {_quote(value_node.value)}"
-    return "question"
 
 
 def _check_unique_across_topics(topics: list[Topic], problems: _Problems) -> None:

@@ -244,7 +244,7 @@ def package_deck(rendered: RenderedDeck) -> PackagedDeck:
                 guid=guid,
                 fields=fields,
                 tags=tags,
-                subdeck=topic_deck_name(deck, item.topic.name),
+                subdeck=f"{deck.name}::{item.topic.name}",
                 topic_slug=item.topic.slug,
                 question=item.question.q,
                 fingerprint=note_fingerprint(fields, tags),
@@ -293,11 +293,6 @@ def deck_id(deck_name: str) -> int:
     digest = hashlib.sha256(deck_name.encode("utf-8")).digest()
     # 48 bits keep the id a safe integer for Anki's JavaScript, and far from the Default deck's 1.
     return int.from_bytes(digest[:6], "big") | (1 << 40)
-
-
-def topic_deck_name(deck: Deck, topic_name: str) -> str:
-    """Return the full name of a topic's subdeck."""
-    return f"{deck.name}::{topic_name}"
 
 
 def write_collection(packaged: PackagedDeck, stamps: Stamps) -> bytes:

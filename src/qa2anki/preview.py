@@ -21,10 +21,6 @@ from qa2anki.model import RenderedDeck, RenderedQuestion
 from qa2anki.package import NOTE_TYPE_SPECS, note_fields
 from qa2anki.render import card_css, cloze_css
 
-# The classes Anki desktop puts on the element around a card: `card` and `card<ordinal>`.
-# Night mode adds `nightMode night_mode` to the same element (the page's script does that).
-CARD_CLASSES = "card card1"
-
 
 class Card(NamedTuple):
     """One card of a note: its ordinal (from 1), its template's name, front and back."""
@@ -165,6 +161,7 @@ def _note_html(item: RenderedQuestion) -> str:
             label += f" · c{card.ordinal}"
         elif len(note_cards) > 1:
             label += f" · {escape(card.name)}"
+        # As Anki desktop's element around a card (night mode adds `nightMode night_mode`).
         classes = f"card card{card.ordinal}"
         anchor = f"note-{note_id}" if card is note_cards[0] else f"note-{note_id}-{card.ordinal}"
         articles.append(
@@ -224,9 +221,6 @@ Phone width</label>
 _MATH_NOTE = (
     '<p class="preview-math-note">Formulas show here as their TeX source; Anki typesets them.</p>\n'
 )
-
-# The page's own styling.  Every selector names a preview-* class and none reaches inside a
-# card, so the cards look exactly as the note type's CSS makes them; the browser test checks it.
 
 
 def _asset(name: str) -> str:

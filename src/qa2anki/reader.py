@@ -22,12 +22,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import yaml
-from markdown_it import MarkdownIt
 
 from qa2anki import cloze
 from qa2anki.errors import SourceError
@@ -35,6 +33,7 @@ from qa2anki.layout import MARKER_RE as _MARKER_RE
 from qa2anki.layout import (
     Details,
     Table,
+    block_parser,
     is_answer_label,
     is_label_heading,
     is_question,
@@ -219,8 +218,10 @@ class ParsedDocument:
     structure: list[int]
 
 
-class _DocumentReader:
-    """Reads one document line by line into sections of questions."""
+class DocumentReader:
+    """Reads one document line by line into sections of questions; its problems are added
+    to ``problems``.  With ``strict``, a question without an answer and text after a question
+    that is in no answer are problems rather than left out and listed."""
 
     def __init__(
         self,
@@ -895,18 +896,12 @@ def _is_cloze(text: str) -> bool:
     return "{{c" in text and not cloze.problems(text, render_markdown(text, cloze=True))
 
 
-@cache
-def _block_parser() -> MarkdownIt:
-    # The blocks the cards' Markdown has (render.py adds tables to CommonMark).
-    return MarkdownIt("commonmark").enable("table")
-
-
 def _ends_in_indented_code(lines: Sequence[str]) -> bool:
     """Tell whether the last of these Markdown lines is in an indented code block."""
     last = len(lines) - 1
     return any(
         token.type == "code_block" and token.map is not None and token.map[0] <= last < token.map[1]
-        for token in _block_parser().parse("\n".join(lines))
+        for token in block_parser().parse("\n".join(lines))
     )
 
 
@@ -934,28 +929,3 @@ def name_from_file(path: Path) -> str:
     """Make a name from a file name: ``python-notes.md`` gives "Python notes"."""
     words = " ".join(re.split(r"[-_\s]+", path.stem)).strip()
     return words[:1].upper() + words[1:] if words else "Imported questions"
-
-
-def read_document(
-    path: Path,
-    text: str,
-    problems: list[SourceError],
-    *,
-    strict: bool = False,
-    question_level: int | None = None,
-    topic_level: int | None = None,
-) -> ParsedDocument:
-    """Read one document's text; its problems are added to ``problems``.
-
-    A question without an answer is left out and listed, or with ``strict`` is a problem, as
-    is text after a question that is in no answer.
-    """
-    reader = _DocumentReader(
-        path,
-        text,
-        problems,
-        strict=strict,
-        question_level=question_level,
-        topic_level=topic_level,
-    )
-    return reader.read()

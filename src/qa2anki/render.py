@@ -129,18 +129,13 @@ def render_markdown(text: str, links: Links = (), cloze: bool = False) -> str:
     return _ANKI_TAG_RE.sub("&#91;", html)
 
 
-def parse_markdown(text: str) -> list[Token]:
-    """Return the tokens markdown-it reads in a text, as rendering reads them."""
-    return _markdown().parse(text)
-
-
 def inline_tokens(text: str) -> Iterator[tuple[Token, int]]:
     """Yield each inline token of a text with the line it is on (the text's first is 0).
 
     markdown-it gives lines to blocks only: a token's line is found by looking for what it
     was written as (a tag, ``![``, a code span, a formula) in its block's source, in order.
     """
-    return _inline_tokens(parse_markdown(text))
+    return _inline_tokens(_markdown().parse(text))
 
 
 def _inline_tokens(blocks: list[Token]) -> Iterator[tuple[Token, int]]:
@@ -181,7 +176,7 @@ def dropped_html(text: str) -> list[tuple[int, str]]:
     if not tex and not _TAG_START_RE.search(text):
         return []
     found: dict[tuple[int, str], None] = {}
-    blocks = parse_markdown(text)
+    blocks = _markdown().parse(text)
     for token, line in _inline_tokens(blocks):
         if token.type == "html_inline":
             for message in markup.keep(token.content).dropped:

@@ -170,11 +170,11 @@ def plan_build(
         key_changed_from = previous.key
         previous = State()
     renamed_from = previous.deck if previous.deck not in (None, deck.name) else None
-    given = issued.notes if issued is not None and issued.key == deck.key else {}
+    if issued is not None and issued.key != deck.key:
+        issued = None  # stamps of other GUIDs: they say nothing of these notes
+    given = issued.notes if issued is not None else {}
 
-    added: list[str] = []
-    changed: list[str] = []
-    unchanged: list[str] = []
+    lists: dict[NoteTypeChange, list[str]] = {"added": [], "changed": [], "unchanged": []}
     moved: list[Moved] = []
     notes: dict[str, NoteEntry] = {}
     became: dict[str, str] = {}  # question ids whose note type changed: a new note
@@ -193,15 +193,8 @@ def plan_build(
             if question_id not in became:
                 issued_others.append(_other_type(question_id, issued_entry, note.note_type))
             issued_entry = None
-        if old is None:
-            added.append(question_id)
-            mod = max(now, _after(issued_entry))
-        elif old.hash == digest and not _newer_elsewhere(issued_entry, digest, old.mod):
-            unchanged.append(question_id)
-            mod = old.mod
-        else:
-            changed.append(question_id)
-            mod = max(now, old.mod + 1, _after(issued_entry))
+        change, mod = _stamp(old, digest, issued_entry, now)
+        lists[change].append(question_id)
         if old is not None:
             # A renamed deck is one rename in Anki, not a move of every card.
             old_subdeck = _renamed(old.deck, renamed_from, deck.name)
@@ -221,16 +214,15 @@ def plan_build(
         if question_id not in notes or question_id in became
     ) + tuple(issued_others)
 
-    same_key = issued is not None and issued.key == deck.key
     type_hash = note_type_fingerprint()
-    type_given = issued.note_type if issued is not None and same_key else None
-    note_type_change, type_mod = _note_type_change(previous.note_type, type_hash, type_given, now)
-    others, other_changes = _other_note_types(packaged, previous, issued if same_key else None, now)
+    type_given = issued.note_type if issued is not None else None
+    note_type_change, type_mod = _stamp(previous.note_type, type_hash, type_given, now)
+    others, other_changes = _other_note_types(packaged, previous, issued, now)
 
     return Plan(
-        added=tuple(added),
-        changed=tuple(changed),
-        unchanged=tuple(unchanged),
+        added=tuple(lists["added"]),
+        changed=tuple(lists["changed"]),
+        unchanged=tuple(lists["unchanged"]),
         moved=tuple(moved),
         removed=removed,
         note_type=note_type_change,
@@ -260,7 +252,7 @@ def _other_note_types(
         if any(note.note_type == kind for note in packaged.notes):
             digest = note_type_fingerprint(kind)
             given = issued.note_types.get(kind) if issued is not None else None
-            changes[kind], mod = _note_type_change(entries.get(kind), digest, given, now)
+            changes[kind], mod = _stamp(entries.get(kind), digest, given, now)
             entries[kind] = Entry(digest, mod)
     return entries, changes
 
@@ -269,10 +261,10 @@ def _other_type(question_id: str, entry: NoteEntry, now_type: str) -> Removed:
     return Removed(question_id, entry.deck, entry.question, now_type, entry.type)
 
 
-def _note_type_change(
+def _stamp(
     old: Entry | None, digest: str, given: Entry | None, now: int
 ) -> tuple[NoteTypeChange, int]:
-    """How a note type changes since the state file, and the stamp it gets."""
+    """How a note or note type changes since the state file, and the stamp it gets."""
     if old is None:
         return "added", max(now, _after(given))
     if old.hash == digest and not _newer_elsewhere(given, digest, old.mod):
