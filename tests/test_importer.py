@@ -1143,6 +1143,43 @@ def test_quoted_labelled_questions_are_read_unquoted(tmp_path: Path) -> None:
     ]
 
 
+def test_html_headings_are_read_as_headings(tmp_path: Path) -> None:
+    text = (
+        '<h1 align="center">\n  JS\n</h1>\n\n### What is A?\n\nA.\n\n'
+        '<h3 id="b">What is <code>B</code>?</h3>\n\nB.\n\n<h4>Example</h4>\n\nb()\n\n'
+        "```html\n<h3>Not a question?</h3>\n```\n\n### What is C?\n\nC.\n"
+    )
+
+    documents = read_one(tmp_path, text)
+
+    assert documents.title == "JS"
+    assert cards(documents) == [
+        ("JS", "What is A?", "A."),
+        (
+            "JS",
+            "What is <code>B</code>?",
+            "B.\n\n#### Example\n\nb()\n\n```html\n<h3>Not a question?</h3>\n```",
+        ),
+        ("JS", "What is C?", "C."),
+    ]
+
+
+def test_chinese_and_japanese_question_marks_colons_and_placeholders(tmp_path: Path) -> None:
+    text = (
+        "# 前端\n\n## 基础\n\n### 1. 什么是闭包？\n\n闭包是函数。\n\n"
+        "### 2. 什么是原型？\n\n待补充\n\n"
+        "## 快问快答\n\nQ：什么是 CORS？\nA：跨域资源共享。\n"
+    )
+
+    documents = read_one(tmp_path, text)
+
+    assert cards(documents) == [
+        ("基础", "什么是闭包？", "闭包是函数。"),
+        ("快问快答", "什么是 CORS？", "跨域资源共享。"),
+    ]
+    assert [q.q for q in documents.unanswered] == ["什么是原型？"]
+
+
 def test_question_n_headings_head_the_question_text_up_to_its_answer(tmp_path: Path) -> None:
     text = (
         "# Data\n\n### Question 1\n\nWhat is `RANK()`?\n\n#### Answer\n\nA window function.\n\n"
@@ -1286,6 +1323,8 @@ TRIAL_COUNTS = {
     "25-golang.md": (12, 1),
     "26-system-design.md": (7, 2),
     "27-docker-k8s-cheatsheet.md": (9, 2),
+    "28-chinese-frontend.md": (9, 1),
+    "29-html-headings-js.md": (8, 1),
 }
 
 

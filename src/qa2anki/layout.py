@@ -24,6 +24,8 @@ MARKER_RE = re.compile(
     rf"(?:(?P<emph>\*\*|__|\*|_)(?P<emphasized>{WORDS})(?:(?P=emph):|:(?P=emph))"
     rf"|(?P<plain>{WORDS}) ?::?|(?P<dotted>Ans|ANS)\."
     rf"|(?P<wrap>\*\*|__)(?P<wrapped>{WORDS}):(?=[ \t]+\S.*(?P=wrap)[ \t]*$))(?:[ \t]+|$)"
+    # A full-width colon, as Chinese and Japanese text has it, needs no space after it.
+    rf"|(?P<wide>{WORDS}) ?\uff1a[ \t]*"
 )
 _EMPHASIS_RE = re.compile(r"(\*\*|__|\*|_)(?P<text>.+)\1")
 # A heading that only numbers a question, whose text follows it: "### Question 3".
@@ -184,10 +186,19 @@ def is_question(text: str, *, strict: bool = False) -> bool:
     """Whether a heading or bold line reads as a question; ``strict``: it ends in "?" or
     starts with a label ("Q.", "Q3:")."""
     shown = question_text(text)
-    if shown.endswith("?") or _Q_LABEL_RE.match(strip_emphasis(text)) or is_label_heading(text):
+    if (
+        has_question_mark(shown)
+        or _Q_LABEL_RE.match(strip_emphasis(text))
+        or is_label_heading(text)
+    ):
         return True
     words = re.findall(r"[A-Za-z']+", shown[:40])
     return not strict and bool(words and words[0].lower() in QUESTION_WORDS)
+
+
+def has_question_mark(text: str) -> bool:
+    """Whether a text ends in a question mark (a full-width one in Chinese and Japanese)."""
+    return text.endswith(("?", "\uff1f"))
 
 
 def strip_emphasis(text: str) -> str:
@@ -200,7 +211,13 @@ def strip_emphasis(text: str) -> str:
 
 def marker_word(marker: re.Match[str]) -> str:
     """The word of a ``Q:`` or ``A:`` label: "Q", "Answer", "Ans" ..."""
-    return str(marker["emphasized"] or marker["plain"] or marker["dotted"] or marker["wrapped"])
+    return str(
+        marker["emphasized"]
+        or marker["plain"]
+        or marker["dotted"]
+        or marker["wrapped"]
+        or marker["wide"]
+    )
 
 
 def is_label_heading(text: str) -> bool:
@@ -327,6 +344,34 @@ def unquote_questions(lines: Sequence[str]) -> list[str]:
     return lines
 
 
+def html_headings(lines: Sequence[str]) -> tuple[list[str], list[int]]:
+    """Return the lines with each HTML heading block (``<h3>What is X?</h3>``, also over
+    several lines) written as a Markdown heading, which is then read like any other; and the
+    indices of the lines such a heading was taken from after its first (now blank)."""
+    lines = list(lines)
+    blanked: list[int] = []
+    for token in block_parser().parse("\n".join(lines)):
+        if token.type != "html_block" or token.level != 0 or token.map is None:
+            continue
+        heading = _HTML_HEADING_RE.fullmatch(token.content.strip())
+        if heading is None:
+            continue
+        text = " ".join(heading["text"].split())
+        start, end = token.map
+        end = start + token.content.rstrip("\n").count("\n") + 1  # not the blank line after
+        lines[start] = f"{'#' * int(heading['level'])} {text}" if text else ""
+        for index in range(start + 1, end):
+            lines[index] = ""
+            blanked.append(index)
+    return lines, blanked
+
+
+# An HTML heading, its attributes (align="center") and all.
+_HTML_HEADING_RE = re.compile(
+    r"(?is)<h(?P<level>[1-6])(?:\s[^>]*)?>(?P<text>(?:(?!</?h[1-6]\b).)*)</h(?P=level)\s*>"
+)
+
+
 def _asks_with_label(line: str) -> bool:
     marker = MARKER_RE.match(line.lstrip())
     if marker and marker_word(marker).startswith("Q"):
@@ -412,15 +457,15 @@ def _bold_lines(tokens: Sequence[Token]) -> dict[int, tuple[str, str]]:
         first = token.content.split("\n")[0].strip()
         bold = _bold_question(first, token.children)
         if bold is not None:
-            question, rest, asks, numbered = bold
+            question, rest, bold_asks, numbered = bold
             # "**2. Write the query.**" among numbered bold questions is one of them.
-            (found if asks else numbered_only)[token.map[0]] = (question, rest)
-            numbered_bold += asks and numbered
+            (found if bold_asks else numbered_only)[token.map[0]] = (question, rest)
+            numbered_bold += bold_asks and numbered
         elif in_item and opening.level == 2 and _asks_and_has_answer(tokens, number):
             # "1. What is a Pod?" with the answer below it in the item.
             found[token.map[0]] = (question_text(first), "")  # the answer: the next lines
             answered.add(current_list)
-        elif in_item and opening.level == 2 and question_text(first).endswith("?"):
+        elif in_item and opening.level == 2 and has_question_mark(question_text(first)):
             asking.setdefault(current_list, []).append((token.map[0], question_text(first)))
     for list_number, items in asking.items():
         if list_number in answered:
@@ -451,7 +496,7 @@ def _asks_and_has_answer(tokens: Sequence[Token], number: int) -> bool:
     list item with more in it."""
     token = tokens[number]
     first, _, rest = token.content.partition("\n")
-    if not question_text(first).endswith("?"):
+    if not has_question_mark(question_text(first)):
         return False
     if rest.strip():
         return True  # "1. What is X?" and, on the next line, the answer
@@ -461,7 +506,7 @@ def _asks_and_has_answer(tokens: Sequence[Token], number: int) -> bool:
     if after.type in {"bullet_list_open", "ordered_list_open"}:
         # Sub-questions ("How would you check it?") are no answer.
         sub = next(t for t in tokens[number + 3 :] if t.type == "inline")
-        return not sub.content.split("\n")[0].rstrip().endswith("?")
+        return not has_question_mark(sub.content.split("\n")[0].rstrip())
     return True
 
 

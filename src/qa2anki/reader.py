@@ -34,6 +34,7 @@ from qa2anki.layout import (
     Details,
     Table,
     block_parser,
+    html_headings,
     is_answer_label,
     is_label_heading,
     is_question,
@@ -64,10 +65,11 @@ _MARKS_RE = re.compile(r"^[^\w\s`*_\[(<\\'\"]+\s*")
 _BLOCK_START_RE = re.compile(r" {0,3}(?:[-*+][ \t]|[0-9]{1,9}[.)][ \t]|#|>|```|~~~|\|)")
 _NOT_TEXT_RE = re.compile(r"[\ufffe\uffff]")
 # What people write where an answer is still to come ("todo" is also Spanish, "??" an
-# operator: only the capitalised markers count).
+# operator: only the capitalised markers count); in Chinese "to be added", "to be improved",
+# "not finished".
 _PLACEHOLDER_RE = re.compile(
     r"[\s*_-]*(?:TODO|To[Dd]o|TBD|(?i:answer here|your answer here|coming soon|to be "
-    r"(?:completed|added|written|done))|\.\.\.|…)[\s*_.!-]*"
+    r"(?:completed|added|written|done))|\.\.\.|…|待补充|待完善|未完成|TBA)[\s*_.!。-]*"
 )
 # What shows nothing: line breaks, spaces.
 _NOTHING_RE = re.compile(r"(?i)(?:\s|<br\s*/?>|&nbsp;|\\)*")
@@ -241,6 +243,8 @@ class DocumentReader:
         self.structure: list[int] = []
         self.front_title = self._read_front_matter()
         self.lines = unquote_questions(self.lines)
+        self.lines, blanked = html_headings(self.lines)
+        self.structure.extend(index + 1 for index in blanked)
         self.layout = read_layout(
             self.lines, question_level=question_level, topic_level=topic_level
         )
