@@ -1164,6 +1164,31 @@ def test_html_headings_are_read_as_headings(tmp_path: Path) -> None:
     ]
 
 
+def test_reference_definitions_go_with_the_texts_that_use_them(tmp_path: Path) -> None:
+    text = (
+        "# T\n\n## What is A?\n\nSee [the spec][s] and [CAP].\n\n## What is B?\n\n"
+        "B, as in [the spec][S].\n\n```md\n[s]: not a definition\n```\n\n"
+        "[s]: https://example.com/s\n[cap]: https://example.com/cap 'CAP'\n"
+    )
+
+    documents = read_one(tmp_path, text)
+
+    assert cards(documents) == [
+        (
+            "T",
+            "What is A?",
+            "See [the spec][s] and [CAP].\n\n[s]: https://example.com/s\n"
+            "[cap]: https://example.com/cap 'CAP'",
+        ),
+        (
+            "T",
+            "What is B?",
+            "B, as in [the spec][S].\n\n```md\n[s]: not a definition\n```\n\n"
+            "[s]: https://example.com/s",
+        ),
+    ]
+
+
 def test_chinese_and_japanese_question_marks_colons_and_placeholders(tmp_path: Path) -> None:
     text = (
         "# 前端\n\n## 基础\n\n### 1. 什么是闭包？\n\n闭包是函数。\n\n"
@@ -1325,6 +1350,7 @@ TRIAL_COUNTS = {
     "27-docker-k8s-cheatsheet.md": (9, 2),
     "28-chinese-frontend.md": (9, 1),
     "29-html-headings-js.md": (8, 1),
+    "30-rich-databases.md": (7, 1),
 }
 
 

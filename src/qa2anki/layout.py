@@ -11,11 +11,13 @@ import html
 import re
 import textwrap
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
+from typing import Any
 
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import normalizeReference
 from markdown_it.token import Token
 
 # "Q", "Question" ..., perhaps numbered: "Q1", "Question 3".
@@ -342,6 +344,41 @@ def unquote_questions(lines: Sequence[str]) -> list[str]:
         if any(_asks_with_label(line) for line in inner):
             lines[start:end] = inner
     return lines
+
+
+def reference_definitions(lines: Sequence[str]) -> tuple[list[str], dict[str, str], list[int]]:
+    """Take the link reference definitions (``[spec]: https://...``) out of the lines, so that
+    none ends up in the answer it happens to stand under: each goes into the texts that use
+    it (see ``used_definitions``).  Return the lines, each definition's text by its label
+    (normalised, as Markdown matches labels), and the indices of the lines taken out."""
+    env: dict[str, Any] = {}
+    block_parser().parse("\n".join(lines), env)
+    lines = list(lines)
+    definitions: dict[str, str] = {}
+    taken: list[int] = []
+    for label, reference in env.get("references", {}).items():
+        start, end = reference.get("map") or (0, 0)
+        if not end or any(line.lstrip().startswith(">") for line in lines[start:end]):
+            continue  # one in a quote stays where it is
+        definitions[label] = "\n".join(line.strip() for line in lines[start:end])
+        for index in range(start, end):
+            lines[index] = ""
+            taken.append(index)
+    return lines, definitions, taken
+
+
+def used_definitions(text: str, definitions: Mapping[str, str]) -> str:
+    """Return the text with the reference definitions it uses after it."""
+    used = dict.fromkeys(
+        normalizeReference(label)
+        for label in _LINK_LABEL_RE.findall(text)
+        if normalizeReference(label) in definitions
+    )
+    return "\n\n".join([text, "\n".join(definitions[label] for label in used)]) if used else text
+
+
+# What may be a link's label: "[text]" in "[text][label]", "[label][]" and "[label]".
+_LINK_LABEL_RE = re.compile(r"\[((?:[^\[\]\\]|\\.){1,999})\]")
 
 
 def html_headings(lines: Sequence[str]) -> tuple[list[str], list[int]]:

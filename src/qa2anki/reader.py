@@ -41,8 +41,10 @@ from qa2anki.layout import (
     marker_word,
     question_text,
     read_layout,
+    reference_definitions,
     strip_emphasis,
     unquote_questions,
+    used_definitions,
 )
 from qa2anki.loader import CONTROL_RE, clean_text
 from qa2anki.render import render_markdown
@@ -244,7 +246,8 @@ class DocumentReader:
         self.front_title = self._read_front_matter()
         self.lines = unquote_questions(self.lines)
         self.lines, blanked = html_headings(self.lines)
-        self.structure.extend(index + 1 for index in blanked)
+        self.lines, self.definitions, taken = reference_definitions(self.lines)
+        self.structure.extend(index + 1 for index in [*blanked, *taken])
         self.layout = read_layout(
             self.lines, question_level=question_level, topic_level=topic_level
         )
@@ -788,8 +791,8 @@ class DocumentReader:
         while draft.a and (not draft.a[-1].strip() or _RULE_RE.fullmatch(draft.a[-1])):
             # A rule under a heading question's answer parts it from the next.
             del draft.a[-1], draft.a_code[-1], draft.a_numbers[-1]
-        q = clean_markdown(draft.q, draft.q_code)
-        a = clean_markdown(draft.a, draft.a_code)
+        q = used_definitions(clean_markdown(draft.q, draft.q_code), self.definitions)
+        a = used_definitions(clean_markdown(draft.a, draft.a_code), self.definitions)
         is_cloze = bool(q) and _is_cloze(q)
         if _NOTHING_RE.fullmatch(a) or (is_cloze and _PLACEHOLDER_RE.fullmatch(a)):
             a = ""  # "<br>" alone; a cloze needs no answer
