@@ -373,7 +373,7 @@ HOSTILE = [
     ("[sound:boom.mp3]", None),
     ("<!-- comment --> \\\\(not math\\\\)", "<!-- comment --> \\(not math\\)"),
 ]
-HOSTILE_TOPIC = "{{Question}} <b>&amp;</b>"
+HOSTILE_TOPIC = "{{Question}} <b>&amp;</b> [sound:boom.mp3] [$]x[/$]"
 _VOID = {
     "area",
     "base",

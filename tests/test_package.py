@@ -219,6 +219,21 @@ def test_topic_names_are_escaped_in_their_field(tmp_path: Path) -> None:
     assert note.fields[2] == "Q&amp;A &lt;b&gt;"
 
 
+def test_anki_reads_no_sound_or_latex_tag_in_a_topic_name(tmp_path: Path) -> None:
+    """The Topic field is shown on every card: "[sound:x.mp3]" there would play a sound."""
+    source = write_sources(
+        tmp_path,
+        {
+            "deck.yaml": DECK_YAML,
+            "t.yaml": 'topic: "[sound:x.mp3] [$]x[/$] [anki:tts]y[/anki:tts]"\n'
+            "questions:\n  - {id: x, q: Q, a: A}\n",
+        },
+    )
+    (note,) = packaged(load_deck(source)).notes
+
+    assert note.fields[2] == "&#91;sound:x.mp3] &#91;$]x&#91;/$] &#91;anki:tts]y&#91;/anki:tts]"
+
+
 def test_shipped_deck_packages_100_notes_with_unique_guids() -> None:
     db = collection(load_deck(QUESTIONS))
     guids = [guid for (guid,) in db.execute("SELECT guid FROM notes")]

@@ -17,14 +17,13 @@ import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
-from html import escape
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import genanki
 
 from qa2anki.model import Deck, RenderedDeck, RenderedQuestion
-from qa2anki.render import card_css, cloze_css
+from qa2anki.render import card_css, cloze_css, text_html
 
 MODEL_ID = 1594302817
 MODEL_NAME = "qa2anki Q&A"
@@ -260,8 +259,8 @@ def note_fields(item: RenderedQuestion) -> tuple[str, ...]:
     return (
         item.question_html,
         item.answer_html,
-        escape(item.topic.name),
-        escape(item.question.id),
+        text_html(item.topic.name),
+        text_html(item.question.id),
     )
 
 

@@ -129,6 +129,11 @@ def render_markdown(text: str, links: Links = (), cloze: bool = False) -> str:
     return _ANKI_TAG_RE.sub("&#91;", html)
 
 
+def text_html(text: str) -> str:
+    """Plain text as a field's HTML: escaped, with no Anki tag (``[sound:...]``) left in it."""
+    return _ANKI_TAG_RE.sub("&#91;", escape(text))
+
+
 def inline_tokens(text: str) -> Iterator[tuple[Token, int]]:
     """Yield each inline token of a text with the line it is on (the text's first is 0).
 
