@@ -1164,6 +1164,20 @@ def test_html_headings_are_read_as_headings(tmp_path: Path) -> None:
     ]
 
 
+def test_an_answer_indented_past_its_list_item_loses_that_indentation(tmp_path: Path) -> None:
+    text = (
+        "# T\n\n- What is A?\n    \n    Line one.\n    \n    ```py\n    a = 1\n    ```\n"
+        "- What is B?\n\n        code\n\n    Text.\n"
+        "1. What is C?\n\n    C.\n"
+    )
+
+    assert cards(read_one(tmp_path, text)) == [
+        ("T", "What is A?", "Line one.\n\n```py\na = 1\n```"),
+        ("T", "What is B?", "    code\n\nText."),
+        ("T", "What is C?", "C."),
+    ]
+
+
 def test_reference_definitions_go_with_the_texts_that_use_them(tmp_path: Path) -> None:
     text = (
         "# T\n\n## What is A?\n\nSee [the spec][s] and [CAP].\n\n## What is B?\n\n"

@@ -143,8 +143,16 @@ def clean_markdown(lines: Sequence[str], code: Sequence[bool]) -> str:
     """Join a question's or answer's lines as the loader would read them back.
 
     Two spaces at the end of a line are a Markdown line break; the source format drops
-    trailing spaces, so such a break becomes a backslash, which it keeps.
+    trailing spaces, so such a break becomes a backslash, which it keeps.  Indentation that
+    all of the text has (an answer indented past its list item's, as Notion writes it) goes.
     """
+    indents = [
+        len(line) - len(line.lstrip(" "))
+        for line, is_code in zip(lines, code, strict=True)
+        if line.strip() and not is_code
+    ]
+    if min(indents, default=0):
+        lines = [_dedent(line, min(indents)) for line in lines]
     joined = []
     for number, line in enumerate(lines):
         following = lines[number + 1] if number + 1 < len(lines) else ""
