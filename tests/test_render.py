@@ -13,7 +13,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from conftest import QUESTIONS
-from qa2anki import render
+from qa2anki import cloze, render
 from qa2anki.cache import Links, RenderCache
 from qa2anki.loader import load_deck
 from qa2anki.render import (
@@ -449,6 +449,25 @@ def test_a_cloze_texts_code_keeps_each_deletion_whole_between_the_highlighted_sp
     # Without the deletions' marks the code is highlighted as it always is.
     plain = render_markdown("```python\nx = 42\nreturn a + 1\n```")
     assert re.sub(r"\{\{c\d::|::the answer|\}\}", "", html) == plain
+
+
+@pytest.mark.parametrize(
+    ("text", "refused"),
+    [
+        ("In $\\frac{1}{ {{c1::x^{2}}} }$", True),  # Anki hides "x^{2", then shows a "}"
+        ('```json\n{{c1::{"b": 1}}}}\n```', True),
+        ("In $\\frac{1}{ {{c1::x^{2} }} }$", False),
+        ("```c\nif (x) {{c1::{}}\n```", False),  # hides the "{", as it may mean to
+        ("{{c1::a}}}", False),
+    ],
+)
+def test_a_deletion_that_ends_inside_braces_of_its_text_is_refused(
+    text: str, refused: bool
+) -> None:
+    problems = cloze.problems(text, render_markdown(text, cloze=True))
+
+    assert bool(problems) == refused, problems
+    assert all("ends it, inside a '{...}' of its text" in message for _, message in problems)
 
 
 def test_cloze_marks_elsewhere_are_text_as_in_any_note() -> None:

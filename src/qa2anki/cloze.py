@@ -148,12 +148,9 @@ def problems(text: str, html: str) -> list[tuple[int, str]]:
     if not found:
         return [(0, "a cloze question needs a deletion, such as {{c1::text}}")]
     for deletion in found:
-        line = text.count("\n", 0, deletion.start)
-        name = f"{{{{c{deletion.number}::...}}}}"
-        if any(other.start > deletion.start and other.end <= deletion.end for other in found):
-            lines.append((line, f"the cloze deletion {name} holds another: put them side by side"))
-        elif not text[deletion.text[0] : deletion.text[1]].strip():
-            lines.append((line, f"the cloze deletion {name} is empty"))
+        message = _deletion_problem(text, deletion, found)
+        if message:
+            lines.append((text.count("\n", 0, deletion.start), message))
     if lines:
         return lines
     in_html, _ = deletions(html)
@@ -166,7 +163,8 @@ def problems(text: str, html: str) -> list[tuple[int, str]]:
                 "still makes one; keep deletions in text and code",
             )
         ]
-    for place in unbalanced(html):
+    crossing = unbalanced(html)
+    for place in crossing:
         deletion = found[place]
         lines.append(
             (
@@ -176,9 +174,45 @@ def problems(text: str, html: str) -> list[tuple[int, str]]:
                 "whole **bold** or `code`",
             )
         )
+    for place, deletion in enumerate(in_html):
+        parts = [deletion.text, deletion.hint] if deletion.hint else []
+        if place not in crossing and not all(_balanced(html[slice(*p)]) for p in parts):
+            lines.append(
+                (
+                    text.count("\n", 0, found[place].start),
+                    f"Anki reads the first '::' in the cloze deletion {{{{c{deletion.number}::"
+                    "...}} as the start of its hint, and here that splits `code` or **bold**: a "
+                    "deletion's text cannot hold '::'",
+                )
+            )
     if not lines and card_numbers(html) != _import_card_numbers(html):
         lines.append((0, "Anki would make other cards than these deletions: write them simply"))
     return lines
+
+
+def _deletion_problem(text: str, deletion: Deletion, found: list[Deletion]) -> str | None:
+    """What is wrong with one deletion as written, if anything."""
+    name = f"{{{{c{deletion.number}::...}}}}"
+    if any(other.start > deletion.start and other.end <= deletion.end for other in found):
+        return f"the cloze deletion {name} holds another: put them side by side"
+    if not text[deletion.text[0] : deletion.text[1]].strip():
+        return f"the cloze deletion {name} is empty"
+    if deletion.hint is not None and not text[slice(*deletion.hint)].strip():
+        return f"the cloze deletion {name} has an empty hint after its '::'"
+    if text.startswith("}", deletion.end) and _opens_more(
+        text[deletion.text[0] : deletion.end - 2]
+    ):
+        # Anki ends a deletion at the first "}}": "{{c1::x^{2}}}" hides "x^{2", and the
+        # last "}" is left over.  ("{{c1::{}}" hides "{", as it may mean to.)
+        return (
+            f"the first '}}}}' in the cloze deletion {name} ends it, inside a '{{...}}' of its "
+            "text: put a space between the text's '}' and the '}}'"
+        )
+    return None
+
+
+def _opens_more(text: str) -> bool:
+    return text.count("{") > text.count("}")
 
 
 # How an .apkg's cards of a cloze note are counted when the deck is written (genanki).
