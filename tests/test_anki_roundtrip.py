@@ -30,7 +30,7 @@ from qa2anki.loader import load_deck
 from qa2anki.package import CLOZE_MODEL_NAME, MODEL_ID, MODEL_NAME, REVERSED_MODEL_NAME
 from qa2anki.preview import card_sides, cards
 from qa2anki.render import card_css, cloze_css, render_deck, render_markdown
-from qa2anki.state import describe_plan
+from qa2anki.state import Emptied, describe_plan
 
 pytestmark = pytest.mark.anki
 
@@ -733,6 +733,20 @@ def test_editing_a_cloze_updates_its_note_keeps_its_reviews_and_a_new_number_add
     assert {card: after[card] for card in reviewed} == reviewed
     assert review_count(col) == 2
     assert "{{c3::new}}" in col.get_note(note_id)["Text"]
+
+    # Taking deletion c2 out leaves its reviewed card empty in Anki: the plan names it.
+    edit(source / "01-kinds.yaml", "`{{c2::[x * 2 for x in xs]}}`", "`[x * 2 for x in xs]`")
+    result = build_deck(source, tmp_path / "v3.apkg", timestamp=first_build + 120)
+    import_apkg(col, result.output)
+
+    assert result.plan.emptied == (Emptied("comprehension", (2,)),)
+    assert "Emptied: comprehension: no deletion is numbered c2 any more." in "\n".join(
+        describe_plan(result.plan, "Kinds Deck", result.state_file, verbose=False)
+    )
+    (empty,) = col.get_empty_cards().notes
+    (card_id,) = empty.card_ids
+    assert (empty.note_id, col.get_card(card_id).ord) == (note_id, 1)
+    assert col.get_card(card_id).reps == 1
 
 
 def test_a_question_that_changes_type_is_a_new_note_and_the_old_one_is_named(

@@ -21,6 +21,7 @@ from qa2anki.render import render_deck
 from qa2anki.state import (
     _HEADER,
     STATE_FILE,
+    Emptied,
     Entry,
     Moved,
     NoteEntry,
@@ -537,6 +538,7 @@ def test_damaged_state_data_is_reported_or_read_as_well_formed(
     for entry in read.notes.values():
         assert (type(entry.hash), type(entry.deck), type(entry.question)) == (str, str, str)
         assert is_time(entry.mod)
+        assert all(type(number) is int and number > 0 for number in entry.cards)
 
 
 KINDS = """\
@@ -567,7 +569,10 @@ def test_the_state_records_other_note_types_and_each_notes_type_only_where_they_
     assert sorted(data["note_types"]) == ["cloze", "reversed"]
     assert data["notes"]["capital"]["type"] == "reversed"
     assert data["notes"]["fill"]["type"] == "cloze"
+    assert data["notes"]["fill"]["cards"] == [1]
     assert "type" not in data["notes"]["plain"]
+    assert "cards" not in data["notes"]["plain"]
+    assert "cards" not in data["notes"]["capital"]
     path = small_sources / STATE_FILE
     path.write_text(text, encoding="utf-8")
     assert read_state(path) == plan.state
@@ -614,6 +619,37 @@ def test_a_question_that_changes_type_is_removed_and_added_and_the_plan_says_why
 
 
 @pytest.mark.parametrize(
+    ("edited", "emptied"),
+    [
+        ("A {{c1::list}} is {{c2::mutable}}.", ()),
+        ("A list is {{c2::mutable}}.", (Emptied("fill", (1,)),)),  # c1 taken out
+        ("A {{c2::list}} is {{c3::mutable}}.", (Emptied("fill", (1,)),)),  # renumbered
+    ],
+)
+def test_a_cloze_that_loses_a_deletion_number_names_its_emptied_card(
+    small_sources: Path, edited: str, emptied: tuple[Emptied, ...]
+) -> None:
+    source = kinds_source(small_sources)
+    before = first_plan(source).state
+    edit(source / "03-kinds.yaml", "A {{c1::list}} is mutable.", edited)
+
+    plan = plan_build(packaged(source), before, T0 + 60)
+
+    assert plan.changed == ("fill",)
+    assert plan.emptied == emptied
+    lines = describe_plan(plan, "Test Deck", source / STATE_FILE, verbose=False)
+    if emptied:
+        assert lines[1:] == [
+            "Emptied: fill: no deletion is numbered c1 any more. Anki keeps such a card, empty, "
+            "with its reviews; after importing, Tools > Empty Cards in Anki deletes it."
+        ]
+        assert plan.to_json()["emptied"] == [{"id": "fill", "cards": [1]}]
+    else:
+        assert lines[1:] == []
+        assert "emptied" not in plan.to_json()
+
+
+@pytest.mark.parametrize(
     ("change", "message"),
     [
         (
@@ -623,6 +659,14 @@ def test_a_question_that_changes_type_is_removed_and_added_and_the_plan_says_why
         (
             lambda data: data.update(note_types={"basic": {"hash": "x", "mod": 1}}),
             "'note_types' has 'basic', which is not a note type",
+        ),
+        (
+            lambda data: data["notes"]["first"].update(cards=[1, 0]),
+            "note 'first': 'cards' is not a list of card numbers: \\[1, 0\\]",
+        ),
+        (
+            lambda data: data["notes"]["first"].update(cards="1"),
+            "note 'first': 'cards' is not a list of card numbers: '1'",
         ),
     ],
 )

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from qa2anki import cloze
 from qa2anki.errors import StateError
 from qa2anki.model import NOTE_TYPES
 from qa2anki.package import NOTE_TYPE_SPECS, PackagedDeck, Stamps, note_type_fingerprint
@@ -48,6 +49,8 @@ class NoteEntry(Entry):
     deck: str
     question: str
     type: str = "basic"
+    cards: tuple[int, ...] = ()
+    """A cloze note's deletion numbers, each a card (empty for other types)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +91,14 @@ class Removed:
     """The note type of the note that Anki keeps."""
 
 
+@dataclass(frozen=True)
+class Emptied:
+    """A cloze question that lost deletion numbers: Anki keeps their cards, empty."""
+
+    id: str
+    cards: tuple[int, ...]
+
+
 NoteTypeChange = Literal["added", "changed", "unchanged"]
 
 
@@ -109,6 +120,7 @@ class Plan:
     """How the reversed and cloze note types the deck has change."""
     has_basic: bool = True
     """Whether the deck has basic notes (its basic note type is then in the package)."""
+    emptied: tuple[Emptied, ...] = ()
 
     @property
     def stamps(self) -> Stamps:
@@ -129,6 +141,11 @@ class Plan:
                 {"id": m.id, "from": m.from_deck, "to": m.to_deck, "tag": m.tag} for m in self.moved
             ],
             "removed": [_removed_json(r) for r in self.removed],
+            **(
+                {"emptied": [{"id": e.id, "cards": list(e.cards)} for e in self.emptied]}
+                if self.emptied
+                else {}
+            ),
             "note_type": self.note_type,
             **({"note_types": dict(self.note_types)} if self.note_types else {}),
             "key_changed_from": self.key_changed_from,
@@ -176,6 +193,7 @@ def plan_build(
 
     lists: dict[NoteTypeChange, list[str]] = {"added": [], "changed": [], "unchanged": []}
     moved: list[Moved] = []
+    emptied: list[Emptied] = []
     notes: dict[str, NoteEntry] = {}
     became: dict[str, str] = {}  # question ids whose note type changed: a new note
     # Notes of another type that only the deck file gave Anki (a type change undone by going
@@ -195,12 +213,15 @@ def plan_build(
             issued_entry = None
         change, mod = _stamp(old, digest, issued_entry, now)
         lists[change].append(question_id)
+        cards = tuple(cloze.card_numbers(note.fields[0])) if note.note_type == "cloze" else ()
+        if old is not None and (lost := tuple(n for n in old.cards if n not in cards)):
+            emptied.append(Emptied(question_id, lost))
         if old is not None:
             # A renamed deck is one rename in Anki, not a move of every card.
             old_subdeck = _renamed(old.deck, renamed_from, deck.name)
             if old_subdeck != subdeck:
                 moved.append(Moved(question_id, old_subdeck, subdeck, note.topic_slug))
-        notes[question_id] = NoteEntry(digest, mod, subdeck, note.question, note.note_type)
+        notes[question_id] = NoteEntry(digest, mod, subdeck, note.question, note.note_type, cards)
 
     removed = tuple(
         Removed(
@@ -225,6 +246,7 @@ def plan_build(
         unchanged=tuple(lists["unchanged"]),
         moved=tuple(moved),
         removed=removed,
+        emptied=tuple(emptied),
         note_type=note_type_change,
         key_changed_from=key_changed_from,
         deck_renamed_from=renamed_from,
@@ -364,6 +386,7 @@ def format_state(state: State) -> str:
         + _dump(
             {"hash": e.hash, "mod": e.mod, "deck": e.deck, "question": e.question}
             | ({} if e.type == "basic" else {"type": e.type})
+            | ({"cards": list(e.cards)} if e.cards else {})
         )
         for question_id, e in sorted(state.notes.items())
     ]
@@ -406,6 +429,7 @@ def _parse(data: object) -> State:
             deck=_text(entry, "deck", question_id),
             question=_text(entry, "question", question_id),
             type=kind,
+            cards=_cards(entry, question_id),
         )
     others = {}
     for kind, value in _object(top.get("note_types", {}), "'note_types'").items():
@@ -420,6 +444,17 @@ def _parse(data: object) -> State:
         notes=notes,
         note_types=others,
     )
+
+
+def _cards(entry: dict[str, Any], question_id: str) -> tuple[int, ...]:
+    value = entry.get("cards", [])
+    if not isinstance(value, list) or not all(
+        isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in value
+    ):
+        raise _Unexpected(
+            f"note {question_id!r}: 'cards' is not a list of card numbers: {value!r}", question_id
+        )
+    return tuple(value)
 
 
 def _object(value: object, what: str, question_id: str | None = None) -> dict[str, Any]:
@@ -523,6 +558,13 @@ def describe_plan(plan: Plan, deck_name: str, state_file: Path, *, verbose: bool
                 f"  It is now a {gone.became} question: a new note, as a note never changes its "
                 f"type in Anki (its reviews stay with the old {gone.note_type} note)."
             )
+    lines += [
+        f"Emptied: {gone.id}: no deletion is numbered "
+        + ", ".join(f"c{number}" for number in gone.cards)
+        + " any more. Anki keeps such a card, empty, with its reviews; after importing, "
+        "Tools > Empty Cards in Anki deletes it."
+        for gone in plan.emptied
+    ]
     if plan.removed:
         terms = [_removed_term(gone) for gone in plan.removed]
         ids = " or ".join(f"({t})" if " " in t and len(terms) > 1 else t for t in terms)
