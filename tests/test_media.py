@@ -208,7 +208,9 @@ def test_an_image_that_changes_during_the_build_stops_it_and_writes_nothing(
 def test_a_valid_svg_is_packed_and_a_link_inside_it_to_itself_is_fine(tmp_path: Path) -> None:
     svg = (
         b'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">'
-        b'<defs><rect id="r" width="4" height="4"/></defs><use xlink:href="#r"/></svg>'
+        b'<defs><rect id="r" width="4" height="4"/><linearGradient id="g"/></defs>'
+        b'<use xlink:href="#r"/><rect style="fill: url(#g)"/><style>rect {fill: url( "#g")}'
+        b"</style></svg>"
     )
     source = one_image_deck(tmp_path / "src", "d.svg", svg)
 

@@ -298,16 +298,30 @@ def _check_svg(data: bytes) -> None:
         raise _Refused(f"is not a valid SVG file ({exc})") from None
     if _local(root.tag) != "svg":
         raise _Refused("is not an SVG image (its root element is not <svg>)")
+    if instruction := _PROCESSING_RE.search(data):
+        _refuse_svg(f"a processing instruction ({instruction[0].decode(errors='replace')} ...?>)")
     for element in root.iter():
         name = _local(element.tag)
         if name in _SVG_ACTIVE_ELEMENTS:
             _refuse_svg(f"a <{name}> element")
+        if name in {"set", "animate"} and _local(element.get("attributeName", "")) == "href":
+            _refuse_svg(f"a <{name}> that changes a link")
+        if name == "style" and _CSS_LOAD_RE.search(element.text or ""):
+            _refuse_svg("a style that loads another file (url() or @import)")
         for qualified, value in element.attrib.items():
             attribute = _local(qualified)
             if attribute.lower().startswith("on"):
                 _refuse_svg(f"an event handler ({attribute})")
             if attribute == "href" and not value.strip().startswith("#"):
                 _refuse_svg(f"a link to {_shown(value)}")
+            if attribute == "style" and _CSS_LOAD_RE.search(value):
+                _refuse_svg("a style that loads another file (url() or @import)")
+
+
+# A processing instruction other than the XML declaration: <?xml-stylesheet href="..."?>.
+_PROCESSING_RE = re.compile(rb"<\?(?!xml[\s?])[^\s?>]*")
+# CSS that loads another file: url(...) not of an element of the image's own (#id), @import.
+_CSS_LOAD_RE = re.compile(r"""(?i)url\((?!\s*['"]?\s*#)|@import""")
 
 
 def _refuse_svg(what: str) -> None:
