@@ -1169,24 +1169,29 @@ def test_an_answer_indented_past_its_list_item_loses_that_indentation(tmp_path: 
         "# T\n\n- What is A?\n    \n    Line one.\n    \n    ```py\n    a = 1\n    ```\n"
         "- What is B?\n\n        code\n\n    Text.\n"
         "1. What is C?\n\n    C.\n"
+        "- What is D?\n\n    - one\n\n  ```yaml\n  a:\n    b: 1\n  ```\n"
     )
 
     assert cards(read_one(tmp_path, text)) == [
         ("T", "What is A?", "Line one.\n\n```py\na = 1\n```"),
         ("T", "What is B?", "    code\n\nText."),
         ("T", "What is C?", "C."),
+        # Code less indented than the text keeps its own indentation: none of it is common.
+        ("T", "What is D?", "  - one\n\n```yaml\na:\n  b: 1\n```"),
     ]
 
 
 def test_reference_definitions_go_with_the_texts_that_use_them(tmp_path: Path) -> None:
     text = (
-        "# T\n\n## What is A?\n\nSee [the spec][s] and [CAP].\n\n## What is B?\n\n"
-        "B, as in [the spec][S].\n\n```md\n[s]: not a definition\n```\n\n"
+        "# T\n\n## What is A?\n\nSee [the spec][s] and [CAP].\n\n## What is [B]?\n\n"
+        "B, as in [the spec][S].\n\n```md\n[s]: not a definition\n```\n\n- [b]: an item\n\n"
         "[s]: https://example.com/s\n[cap]: https://example.com/cap 'CAP'\n"
     )
 
     documents = read_one(tmp_path, text)
 
+    # A question keeps its text as written (its id is made from it); a definition in a list
+    # item stays in its item.
     assert cards(documents) == [
         (
             "T",
@@ -1196,18 +1201,32 @@ def test_reference_definitions_go_with_the_texts_that_use_them(tmp_path: Path) -
         ),
         (
             "T",
-            "What is B?",
-            "B, as in [the spec][S].\n\n```md\n[s]: not a definition\n```\n\n"
-            "[s]: https://example.com/s",
+            "What is [B]?",
+            "B, as in [the spec][S].\n\n```md\n[s]: not a definition\n```\n\n- [b]: an item"
+            "\n\n[s]: https://example.com/s",
         ),
     ]
+
+
+def test_names_from_headings_leave_inline_html_out(tmp_path: Path) -> None:
+    text = (
+        '<h1 align="center"><img src="logo.png" width="100"><br>JS Interview</h1>\n\n'
+        '<h2><a id="x"></a>Basics</h2>\n\n### What is A?\n\nA.\n\n'
+        "## List<String> generics\n\n### What is B?\n\nB.\n"
+    )
+
+    documents = read_one(tmp_path, text)
+
+    assert documents.title == "JS Interview"
+    assert [topic.name for topic in documents.topics] == ["Basics", "List<String> generics"]
 
 
 def test_chinese_and_japanese_question_marks_colons_and_placeholders(tmp_path: Path) -> None:
     text = (
         "# 前端\n\n## 基础\n\n### 1. 什么是闭包？\n\n闭包是函数。\n\n"
         "### 2. 什么是原型？\n\n待补充\n\n"
-        "## 快问快答\n\nQ：什么是 CORS？\nA：跨域资源共享。\n"
+        "## 快问快答\n\nQ：什么是 CORS？\nA：跨域资源共享。\n\n"
+        "**Q：** 什么是 DOM？\n**A：** 文档对象模型。\n"
     )
 
     documents = read_one(tmp_path, text)
@@ -1215,6 +1234,7 @@ def test_chinese_and_japanese_question_marks_colons_and_placeholders(tmp_path: P
     assert cards(documents) == [
         ("基础", "什么是闭包？", "闭包是函数。"),
         ("快问快答", "什么是 CORS？", "跨域资源共享。"),
+        ("快问快答", "什么是 DOM？", "文档对象模型。"),
     ]
     assert [q.q for q in documents.unanswered] == ["什么是原型？"]
 

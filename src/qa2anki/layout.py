@@ -28,6 +28,7 @@ MARKER_RE = re.compile(
     rf"|(?P<wrap>\*\*|__)(?P<wrapped>{WORDS}):(?=[ \t]+\S.*(?P=wrap)[ \t]*$))(?:[ \t]+|$)"
     # A full-width colon, as Chinese and Japanese text has it, needs no space after it.
     rf"|(?P<wide>{WORDS}) ?\uff1a[ \t]*"
+    rf"|(?P<wemph>\*\*|__)(?P<wide_emph>{WORDS})(?:(?P=wemph)\uff1a|\uff1a(?P=wemph))[ \t]*"
 )
 _EMPHASIS_RE = re.compile(r"(\*\*|__|\*|_)(?P<text>.+)\1")
 # A heading that only numbers a question, whose text follows it: "### Question 3".
@@ -219,6 +220,7 @@ def marker_word(marker: re.Match[str]) -> str:
         or marker["dotted"]
         or marker["wrapped"]
         or marker["wide"]
+        or marker["wide_emph"]
     )
 
 
@@ -358,13 +360,16 @@ def reference_definitions(lines: Sequence[str]) -> tuple[list[str], dict[str, st
     taken: list[int] = []
     for label, reference in env.get("references", {}).items():
         start, end = reference.get("map") or (0, 0)
-        if not end or any(line.lstrip().startswith(">") for line in lines[start:end]):
-            continue  # one in a quote stays where it is
+        if not end or not _DEFINITION_START_RE.match(lines[start]):
+            continue  # one in a quote or a list item stays where it is
         definitions[label] = "\n".join(line.strip() for line in lines[start:end])
         for index in range(start, end):
             lines[index] = ""
             taken.append(index)
     return lines, definitions, taken
+
+
+_DEFINITION_START_RE = re.compile(r" {0,3}\[")
 
 
 def used_definitions(text: str, definitions: Mapping[str, str]) -> str:

@@ -146,13 +146,11 @@ def clean_markdown(lines: Sequence[str], code: Sequence[bool]) -> str:
     trailing spaces, so such a break becomes a backslash, which it keeps.  Indentation that
     all of the text has (an answer indented past its list item's, as Notion writes it) goes.
     """
-    indents = [
-        len(line) - len(line.lstrip(" "))
-        for line, is_code in zip(lines, code, strict=True)
-        if line.strip() and not is_code
-    ]
-    if min(indents, default=0):
-        lines = [_dedent(line, min(indents)) for line in lines]
+    # Code lines count too, so that code keeps its own indentation; an answer of code alone
+    # keeps all of it (four spaces make it code).
+    if any(line.strip() and not is_code for line, is_code in zip(lines, code, strict=True)):
+        common = min(len(line) - len(line.lstrip(" ")) for line in lines if line.strip())
+        lines = [_dedent(line, common) for line in lines]
     joined = []
     for number, line in enumerate(lines):
         following = lines[number + 1] if number + 1 < len(lines) else ""
@@ -799,7 +797,8 @@ class DocumentReader:
         while draft.a and (not draft.a[-1].strip() or _RULE_RE.fullmatch(draft.a[-1])):
             # A rule under a heading question's answer parts it from the next.
             del draft.a[-1], draft.a_code[-1], draft.a_numbers[-1]
-        q = used_definitions(clean_markdown(draft.q, draft.q_code), self.definitions)
+        # A question keeps its text as written, as its id and --update are made from it.
+        q = clean_markdown(draft.q, draft.q_code)
         a = used_definitions(clean_markdown(draft.a, draft.a_code), self.definitions)
         is_cloze = bool(q) and _is_cloze(q)
         if _NOTHING_RE.fullmatch(a) or (is_cloze and _PLACEHOLDER_RE.fullmatch(a)):
@@ -933,9 +932,15 @@ def _dedent(line: str, indent: int) -> str:
     return line[min(spaces, indent) :]
 
 
+# Inline HTML in a heading (an anchor, a logo, a line break): no part of a name.
+_INLINE_TAG_RE = re.compile(
+    r"(?i)</?(?:a|img|br|b|i|em|strong|code|span|small|big|sup|sub|font|kbd)(?:\s[^<>]*)?/?>"
+)
+
+
 def _topic_name(heading: str) -> str:
     """Return a heading's text without its number and the emphasis around it."""
-    name = _MARKS_RE.sub("", heading.strip())
+    name = _MARKS_RE.sub("", _INLINE_TAG_RE.sub(" ", heading).strip())
     name = _SECTION_NUMBER_RE.sub("", name, count=1) if _SECTION_NUMBER_RE.match(name) else name
     return " ".join(strip_emphasis(name).split())
 
