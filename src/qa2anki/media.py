@@ -304,7 +304,8 @@ def _check_svg(data: bytes) -> None:
         name = _local(element.tag)
         if name in _SVG_ACTIVE_ELEMENTS:
             _refuse_svg(f"a <{name}> element")
-        if name in {"set", "animate"} and _local(element.get("attributeName", "")) == "href":
+        target = element.get("attributeName", "").rsplit(":", 1)[-1]  # "xlink:href" too
+        if name in {"set", "animate"} and target == "href":
             _refuse_svg(f"a <{name}> that changes a link")
         if name == "style" and _CSS_LOAD_RE.search(element.text or ""):
             _refuse_svg("a style that loads another file (url() or @import)")
@@ -314,7 +315,7 @@ def _check_svg(data: bytes) -> None:
                 _refuse_svg(f"an event handler ({attribute})")
             if attribute == "href" and not value.strip().startswith("#"):
                 _refuse_svg(f"a link to {_shown(value)}")
-            if attribute == "style" and _CSS_LOAD_RE.search(value):
+            if _CSS_LOAD_RE.search(value):  # style="...", filter="url(...)", values="..."
                 _refuse_svg("a style that loads another file (url() or @import)")
 
 
