@@ -1208,6 +1208,18 @@ def test_reference_definitions_go_with_the_texts_that_use_them(tmp_path: Path) -
     ]
 
 
+def test_wrapping_blocks_come_off_closing_tags_and_notion_callouts_too(tmp_path: Path) -> None:
+    text = (
+        "# T\n\n## What is A?\n\n<div>\nText A.\n\n</div>\n\n## What is B?\n\nB.\n\n"
+        "<aside>\n⚠️ A callout.\n\n</aside>\n\n```\nx\n\n\ny\n```\n"
+    )
+
+    assert cards(read_one(tmp_path, text)) == [
+        ("T", "What is A?", "Text A."),
+        ("T", "What is B?", "B.\n\n⚠️ A callout.\n\n```\nx\n\n\ny\n```"),
+    ]
+
+
 def test_names_from_headings_leave_inline_html_out(tmp_path: Path) -> None:
     text = (
         '<h1 align="center"><img src="logo.png" width="100"><br>JS Interview</h1>\n\n'

@@ -75,8 +75,9 @@ _TOP_TEXT_RE = re.compile(r"(?i)[\W_]*(?:back to top|to top|top)[\W_]*")
 _TOP_LINK_RE = re.compile(r"""href=["']?#|\]\(#""")
 _CONTENTS_RE = re.compile(r"(?i)(?:table of )?contents|toc")
 _QUOTE_RE = re.compile(r"^ {0,3}> ?")
-_WRAPPER_BLOCK_RE = re.compile(r"(?i)\s*<(?:p|div|center)\b")
-_WRAPPER_TAG_RE = re.compile(r"(?i)</?(?:p|div|center)\b[^>]*>")
+# Notion writes its callouts as <aside>.
+_WRAPPER_BLOCK_RE = re.compile(r"(?i)\s*</?(?:p|div|center|aside)\b")
+_WRAPPER_TAG_RE = re.compile(r"(?i)</?(?:p|div|center|aside)\b[^>]*>")
 _ANCHORS_RE = re.compile(r"(?i)(?:\s*<a\s+(?:name|id)=[^>]*>\s*</a>)+\s*")
 _ITEM_FENCE_RE = re.compile(r" *(?:[-*+]|[0-9]{1,9}[.)]) +(?:`{3,}|~{3,})")
 # More than half of a level's headings must be questions, and at least this many; a deeper
@@ -614,8 +615,9 @@ def _html_block(token: Token, lines: Sequence[str], layout: Layout, in_fence: se
 
 
 def _unwrap(lines: Sequence[str], start: int, end: int, layout: Layout) -> None:
-    """Take the wrapping tags (<p align="center">, <div>, <center>) off an HTML block's lines,
-    which cards would show as text; what they wrap stays, at the block's indentation."""
+    """Take the wrapping tags (<p align="center">, <div>, <center>, <aside>) off an HTML
+    block's lines, which cards would show as text; what they wrap stays, at the block's
+    indentation."""
     indent = " " * (len(lines[start]) - len(lines[start].lstrip(" ")))
     for index in range(start, end):
         inner = _WRAPPER_TAG_RE.sub("", lines[index]).strip()

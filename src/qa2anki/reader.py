@@ -144,7 +144,8 @@ def clean_markdown(lines: Sequence[str], code: Sequence[bool]) -> str:
 
     Two spaces at the end of a line are a Markdown line break; the source format drops
     trailing spaces, so such a break becomes a backslash, which it keeps.  Indentation that
-    all of the text has (an answer indented past its list item's, as Notion writes it) goes.
+    all of the text has (an answer indented past its list item's, as Notion writes it) goes,
+    and so do blank lines after the first of a run outside code.
     """
     # Code lines count too, so that code keeps its own indentation; an answer of code alone
     # keeps all of it (four spaces make it code).
@@ -164,8 +165,8 @@ def clean_markdown(lines: Sequence[str], code: Sequence[bool]) -> str:
             and not _BLOCK_START_RE.match(following)
         ):
             joined.append(line.rstrip() + "\\")
-        else:
-            joined.append(line)
+        elif line.strip() or code[number] or (joined and joined[-1].strip()):
+            joined.append(line)  # of blank lines outside code, one (Markdown reads no more)
     return clean_text("\n".join(joined))
 
 
