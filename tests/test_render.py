@@ -422,6 +422,19 @@ def test_lines_are_counted_past_code_formulas_and_alt_text_over_several_lines() 
     assert [line for line, _ in render.dropped_html(text)] == [4, 7]
 
 
+def test_bracket_math_in_a_line_of_text_is_a_warning_as_markdown_shows_brackets() -> None:
+    text = (
+        "See \\[ a+b \\] here, `\\[x\\]` in code and \\\\[ typed.\n\n"
+        "\\[ E = mc^2 \\]\n\nLast \\[\nx \\].\n"
+    )
+
+    warnings = render.dropped_html(text)
+
+    assert [line for line, _ in warnings] == [0, 4]
+    assert warnings[0][1].startswith("'\\[ ... \\]' in a line of text is shown as '[ ... ]'")
+    assert "<p>See [ a+b ] here" in render_markdown(text)
+
+
 @pytest.mark.parametrize(
     ("text", "shown"),
     [

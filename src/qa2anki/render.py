@@ -178,10 +178,17 @@ def dropped_html(text: str) -> list[tuple[int, str]]:
     formulas it shows as their source; each as (the line, from 0, and what)."""
     # Most texts have neither raw tags nor a formula that could be refused: no parse for them.
     tex = _UNSAFE_TEX_RE.search(text) is not None or _NUMBERED_RE.search(text) is not None
-    if not tex and not _TAG_START_RE.search(text):
+    if not tex and not _TAG_START_RE.search(text) and "\\[" not in text:
         return []
     found: dict[tuple[int, str], None] = {}
     blocks = _markdown().parse(text)
+    for block in blocks:
+        if block.type == "inline" and block.map is not None and "\\[" in block.content:
+            # Outside code, "\[" in a paragraph is Markdown's escaped "[", no formula.
+            prose = _CODE_SPAN_RE.sub(lambda span: "\n" * span[0].count("\n"), block.content)
+            for bracket in _INLINE_BRACKET_RE.finditer(prose):
+                line = block.map[0] + prose.count("\n", 0, bracket.start())
+                found[line, _INLINE_BRACKET_MESSAGE] = None
     for token, line in _inline_tokens(blocks):
         if token.type == "html_inline":
             for message in markup.keep(token.content).dropped:
@@ -192,6 +199,14 @@ def dropped_html(text: str) -> list[tuple[int, str]]:
         if token.type.startswith("math_block") and (unsafe := _unsafe_tex(token)):
             found[token.map[0] if token.map else 0, _unsafe_tex_message(unsafe)] = None
     return sorted(found, key=lambda warning: warning[0])  # stable: in order within a line
+
+
+_CODE_SPAN_RE = re.compile(r"(`+)(?:(?!\1).)+?\1", re.DOTALL)
+_INLINE_BRACKET_RE = re.compile(r"(?<!\\)\\\[.*?\\\]", re.DOTALL)
+_INLINE_BRACKET_MESSAGE = (
+    "'\\[ ... \\]' in a line of text is shown as '[ ... ]': a formula in \\[ \\] takes "
+    "lines of its own (or write \\( ... \\) or $...$ in a line)"
+)
 
 
 def _unsafe_tex_message(what: str) -> str:
