@@ -1220,6 +1220,21 @@ def test_wrapping_blocks_come_off_closing_tags_and_notion_callouts_too(tmp_path:
     ]
 
 
+def test_questions_and_topics_keep_the_punctuation_they_start_with(tmp_path: Path) -> None:
+    text = (
+        "# T\n\n## ¡Básico!\n\n### .NET Core vs .NET Framework?\n\na\n\n"
+        "### == vs === in JavaScript?\n\nb\n\n### ¿Qué es Z?\n\nc\n\n"
+        "### ✅ 4. --force vs -f?\n\nd\n"
+    )
+
+    assert cards(read_one(tmp_path, text)) == [
+        ("¡Básico!", ".NET Core vs .NET Framework?", "a"),
+        ("¡Básico!", "== vs === in JavaScript?", "b"),
+        ("¡Básico!", "¿Qué es Z?", "c"),
+        ("¡Básico!", "--force vs -f?", "d"),  # the emoji and the number go
+    ]
+
+
 def test_names_from_headings_leave_inline_html_out(tmp_path: Path) -> None:
     text = (
         '<h1 align="center"><img src="logo.png" width="100"><br>JS Interview</h1>\n\n'

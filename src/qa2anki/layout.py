@@ -40,9 +40,13 @@ _Q_LABEL_RE = re.compile(r"\W*(?:Q|Question) ?[0-9]{0,4}\s*[.:)]")
 _TRAIL_RE = re.compile(r"(?:\s+\*+)+$")
 # A bold question at the start of a paragraph, and what follows it on its line.
 _LEADING_BOLD_RE = re.compile(r"(\*\*|__)(?P<q>(?:(?!\1).)+)\1(?P<rest>.*)")
+# Characters that start text, not decoration, before a question's or topic's words: code
+# (`==`, `.NET`, `@Transactional`, `/etc`, `$PATH`, `--force`), Spanish's "¿" and "¡", and
+# Markdown's own marks.
+TEXT_STARTS = r"`*_\[(<\\'\"¿¡.@/=+$%&!?~^:;,{}\-"
 # What stands before a question's words: emoji and other marks, "12.", "Q3:", "Question 4)".
 _LEAD_RE = re.compile(
-    r"(?:[^\w\s`*_\[(<\\'\"]+\s*|\[[ xX]\]\s+|(?:Q|Question) ?[0-9]{0,4}\s*[.:)]\s*"
+    rf"(?:[^\w\s{TEXT_STARTS}]+\s*|\[[ xX]\]\s+|(?:Q|Question) ?[0-9]{{0,4}}\s*[.:)]\s*"
     r"|[0-9]{1,4}\s*[.:)]\s+)+"
 )
 # The words that open a question, in interview questions and in the imperative.

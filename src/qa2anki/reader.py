@@ -31,6 +31,7 @@ from qa2anki import cloze
 from qa2anki.errors import SourceError
 from qa2anki.layout import MARKER_RE as _MARKER_RE
 from qa2anki.layout import (
+    TEXT_STARTS,
     Details,
     Table,
     block_parser,
@@ -62,7 +63,7 @@ _INDENT_RE = re.compile(r"[ \t]*(?:(?:[-*+]|[0-9]{1,9}[.)])[ \t]+)?")
 # "1-10: " (any dash) or "3. " before a heading's text numbers the sections; it is no name.
 _SECTION_NUMBER_RE = re.compile(r"[0-9]+(?:[ \t]*[-\u2013\u2014][ \t]*[0-9]+)?[ \t]*[:.)][ \t]+")
 # Emoji and marks before a heading's name: "🔹 ", "# 1. INTRODUCTION".
-_MARKS_RE = re.compile(r"^[^\w\s`*_\[(<\\'\"]+\s*")
+_MARKS_RE = re.compile(rf"^[^\w\s{TEXT_STARTS}]+\s*")
 # A line that starts a new Markdown block, so a line break before it is no line break.
 _BLOCK_START_RE = re.compile(r" {0,3}(?:[-*+][ \t]|[0-9]{1,9}[.)][ \t]|#|>|```|~~~|\|)")
 _NOT_TEXT_RE = re.compile(r"[\ufffe\uffff]")
