@@ -379,11 +379,8 @@ _DEFINITION_START_RE = re.compile(r" {0,3}\[")
 
 def used_definitions(text: str, definitions: Mapping[str, str]) -> str:
     """Return the text with the reference definitions it uses after it."""
-    used = dict.fromkeys(
-        normalizeReference(label)
-        for label in _LINK_LABEL_RE.findall(text)
-        if normalizeReference(label) in definitions
-    )
+    labels = (normalizeReference(label) for label in _LINK_LABEL_RE.findall(text))
+    used = dict.fromkeys(label for label in labels if label in definitions)
     return "\n\n".join([text, "\n".join(definitions[label] for label in used)]) if used else text
 
 
